@@ -1,0 +1,109 @@
+# Huying (呼应). `make help` lists the targets. The two that matter: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## Create the virtualenv and install every dependency
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: assets
+assets: node_modules/.installed ## Install front-end packages (ECharts, axe-core) and vendor them into static/
+	@mkdir -p static/vendor
+	@cp node_modules/echarts/dist/echarts.min.js static/vendor/echarts.min.js
+
+.PHONY: browser
+browser: ## Install Debian's Chromium for the browser tests (needs root; nothing is downloaded by Playwright)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)); \
+	  else echo "Chromium missing: install Debian's 'chromium' package for the browser tests."; fi; \
+	fi
+
+.PHONY: migrate
+migrate: install ## Apply database migrations
+	$(MANAGE) migrate --noinput
+
+.PHONY: seed
+seed: migrate ## Load demo data (bureaus in 3 cities, one login per role, a few hundred appeals)
+	$(MANAGE) seed_demo --if-empty
+
+.PHONY: run
+run: assets seed ## Set up and start everything: web (ASGI), Celery worker and scheduler, with demo data
+	$(MANAGE) seed_demo --print-logins
+	@echo ""
+	@echo "  Public form:      http://$(HOST):$(PORT)/"
+	@echo "  Track an appeal:  http://$(HOST):$(PORT)/track/"
+	@echo "  Staff console:    http://$(HOST):$(PORT)/staff/"
+	@echo "  Dashboard:        http://$(HOST):$(PORT)/analytics/"
+	@echo "  Admin:            http://$(HOST):$(PORT)/admin/"
+	@echo "  API docs:         http://$(HOST):$(PORT)/api/docs/"
+	@echo ""
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+.PHONY: test
+test: install assets browser ## Set up and run every test (embedded defaults: SQLite, in-memory layer)
+	$(MANAGE) check --fail-level WARNING
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+.PHONY: test-services
+test-services: install assets browser ## Run every test against PostgreSQL and Redis (DATABASE_URL, REDIS_URL)
+	@test -n "$$DATABASE_URL" || (echo "Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/huying)"; exit 2)
+	@test -n "$$REDIS_URL" || (echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: format
+format: install ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+.PHONY: typecheck
+typecheck: install ## mypy with the Django plugin
+	$(BIN)/mypy appeals routing notifications analytics config
+
+.PHONY: checks
+checks: install ## Django system checks and missing-migration check
+	$(MANAGE) check --fail-level WARNING
+	$(MANAGE) makemigrations --check --dry-run
+
+.PHONY: docs
+docs: install ## Regenerate the state diagram in docs/
+	$(MANAGE) graph_transitions appeals.Appeal > docs/state-machine.dot
+	$(MANAGE) state_diagram > docs/state-machine.md
+
+.PHONY: bench
+bench: install ## Run the benchmarks (see docs/benchmarks.md)
+	@ls bench/*.py | sed 's/^/  /'
+	@echo "Each benchmark's command and figures are in docs/benchmarks.md"
+
+.PHONY: clean
+clean: ## Remove local data (database, broker folder, uploads) but keep the virtualenv
+	rm -rf var staticfiles tests/artifacts

@@ -1,0 +1,57 @@
+"""Tracking numbers and access codes for appellants, who never log in.
+
+The access code is random (8 characters from an alphabet without look-alikes, ~40 bits) and is
+stored as an HMAC-SHA256 keyed with SECRET_KEY. A slow password hash (PBKDF2) would add ~0.3 s to
+every submission and lookup; with the key kept secret and lookups rate limited, a keyed hash is the
+right cost here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+
+from appeals.models import TrackingSequence
+
+ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ACCESS_CODE_LENGTH = 8
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def normalise_access_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def hash_access_code(tracking_number: str, code: str) -> str:
+    message = f"{tracking_number}:{normalise_access_code(code)}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def check_access_code(tracking_number: str, code: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_access_code(tracking_number, code), stored_hash)
+
+
+def next_tracking_number(day: date) -> str:
+    """YYYYMMDD + a 6-digit per-day sequence, e.g. 20261123000042: unique, sortable, readable.
+
+    Runs inside the submitting transaction; the counter row stays locked until commit, so callers
+    take it as late as possible.
+    """
+    table = TrackingSequence._meta.db_table  # our own model's table name, not input
+    sql = (
+        f"INSERT INTO {table} (day, last_value) VALUES (%s, 1) "  # noqa: S608
+        f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + 1 RETURNING last_value"
+    )
+    with connection.cursor() as cursor:
+        # One round trip on both PostgreSQL and SQLite (>= 3.35).
+        cursor.execute(sql, [day])
+        value = cursor.fetchone()[0]
+    return f"{day:%Y%m%d}{value:06d}"

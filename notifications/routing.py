@@ -1,0 +1,3 @@
+"""Websocket URL routes (consumers live in notifications.consumers)."""
+
+websocket_urlpatterns: list = []

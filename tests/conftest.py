@@ -1,0 +1,55 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing.models import Region
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Attachments go to a per-test folder, never the developer's var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
+@pytest.fixture
+def city(db) -> Region:
+    return factories.RegionFactory(code="foshan", name="佛山市", name_en="Foshan")
+
+
+@pytest.fixture
+def hrss(city):
+    return factories.BureauFactory(region=city, bureau_type=factories.bureau_type("hrss"))
+
+
+@pytest.fixture
+def finance(city):
+    return factories.BureauFactory(region=city, bureau_type=factories.bureau_type("finance"))
+
+
+@pytest.fixture
+def dispatch_centre(city):
+    return factories.BureauFactory(region=city, bureau_type=factories.bureau_type("dispatch"))
+
+
+@pytest.fixture
+def officer(hrss):
+    return factories.staff_user("officer", hrss)
+
+
+@pytest.fixture
+def lead(hrss):
+    return factories.staff_user("lead", hrss)
+
+
+@pytest.fixture
+def dispatcher(dispatch_centre):
+    return factories.staff_user("dispatcher", dispatch_centre)
