@@ -249,6 +249,9 @@ STORAGES = {
         )
     },
 }
+# In development whitenoise serves straight from the app and static folders (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_FILES * ATTACHMENT_MAX_BYTES + 1024 * 1024
