@@ -1,0 +1,4 @@
+"""URL routes; views live beside this module."""
+
+app_name = "api"
+urlpatterns: list = []
