@@ -13,4 +13,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every periodic job, with why it runs when it runs. Times are Asia/Shanghai (CELERY_TIMEZONE).
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Notifications: deliver outbox rows whose task was lost (broker or worker down at commit time) and
+    # retry failed deliveries whose backoff has expired. Every minute so nothing waits long.
+    "notifications-redispatch": {
+        "task": "notifications.redispatch",
+        "schedule": float(os.environ.get("NOTIFY_REDISPATCH_SECONDS", "60")),
+    },
+    # Notifications: write var/celery-heartbeat so monitoring can see that beat and a worker both run.
+    "notifications-heartbeat": {
+        "task": "notifications.heartbeat",
+        "schedule": float(os.environ.get("NOTIFY_HEARTBEAT_SECONDS", "60")),
+    },
+}

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django_fsm",
     "routing",
     "appeals",
+    # API clients (channel partners' keys, stored hashed) for the /api/ submission channel.
+    "appeals.api",
     "notifications",
     "analytics",
 ]
@@ -214,6 +216,8 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# The lockout page says when the staff member can try again (appeals.console.auth.lockout).
+AXES_LOCKOUT_CALLABLE = "appeals.console.auth.lockout"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -290,6 +294,25 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
+# --- Notifications (notifications/, see docs/realtime.md) --------------------------------------
+
+# SMS provider: dotted path of a notifications.backends.sms.BaseSMSBackend subclass. The default
+# writes messages to var/sms/<date>.jsonl; SMS_BACKEND_OPTIONS are passed to the backend.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "notifications.backends.sms.FileSMSBackend")
+SMS_BACKEND_OPTIONS: dict = {}
+SMS_FILE_PATH = Path(os.environ.get("SMS_FILE_PATH", VAR_DIR / "sms"))
+# A delivery failing with transient errors is retried with backoff (30 s, 1, 2, 4 … min) and
+# becomes a dead letter after this many attempts.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
+NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
+# Outbox rows still unprocessed after this long are delivered by the periodic re-dispatch.
+NOTIFY_REDISPATCH_AFTER_SECONDS = float(os.environ.get("NOTIFY_REDISPATCH_AFTER_SECONDS", "30"))
+# Queue the delivery task right after commit (off: only the periodic re-dispatch delivers).
+NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
+# Seconds a live presence entry ("viewing", "typing") lasts without a refresh from its browser.
+NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
+
 # --- Huying domain settings (defaults from docs; each is configurable) -------------------------
 
 HUYING = {
@@ -301,4 +324,25 @@ HUYING = {
     "SCORE_WEIGHTS": (0.30, 0.35, 0.35),
     # Whether default ratings count in satisfaction/resolution metrics.
     "COUNT_DEFAULT_RATINGS": env_bool("HUYING_COUNT_DEFAULT_RATINGS", True),
+}
+
+# --- Public portal and API (rate limits) -------------------------------------------------------
+
+# django-ratelimit counts in the default cache (Redis when REDIS_URL is set). Rates are
+# "count/period" with period s, m, h or d (e.g. "30/h"). RATELIMIT_ENABLE=false switches every
+# limit off, for the submission benchmark only.
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+PORTAL_RATE_LIMITS = {
+    # Appeals filed from one client address (offices behind one NAT address file several a day).
+    "submit_ip": os.environ.get("PORTAL_RATE_SUBMIT_IP", "30/h"),
+    # Appeals filed for one enterprise (unified social credit code).
+    "submit_credit_code": os.environ.get("PORTAL_RATE_SUBMIT_CODE", "10/d"),
+    # Tracking-number + access-code lookups from one client address (guessing defence).
+    "lookup_ip": os.environ.get("PORTAL_RATE_LOOKUP_IP", "20/10m"),
+    # Supplements, withdrawals and ratings from one client address.
+    "action_ip": os.environ.get("PORTAL_RATE_ACTION_IP", "60/h"),
+    # Requests per API client key (a partner's server submits for many users).
+    "api_client": os.environ.get("API_RATE_CLIENT", "600/m"),
+    # Lookups per API client key.
+    "api_lookup": os.environ.get("API_RATE_LOOKUP", "300/m"),
 }

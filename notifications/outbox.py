@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
+
+from notifications import realtime
 from notifications.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
 
 
 def emit(
@@ -12,12 +19,36 @@ def emit(
 ) -> OutboxEvent:
     """Write an outbox row for ``event_type``. Call inside the transaction that made the change.
 
-    Delivery is not attempted here: nothing that can fail or block (network I/O) runs inside the
-    caller's transaction.
+    Nothing that can fail or block runs inside the caller's transaction. After it commits:
+    (a) the small realtime event is broadcast to the consoles' groups, and (b) the delivery task is
+    queued for this row. Both are best effort: errors are logged, never raised (the change is
+    already committed), and the periodic re-dispatch delivers rows whose task never ran.
+    If the transaction rolls back, neither happens and the row is gone too.
     """
-    return OutboxEvent.objects.create(
+    event = OutboxEvent.objects.create(
         event_type=event_type,
         appeal=appeal,
         bureau=bureau if bureau is not None else getattr(appeal, "bureau", None),
         payload=payload or {},
     )
+    message = realtime.snapshot(outbox_id=event.pk, event_type=event_type, appeal=appeal, bureau=event.bureau)
+    transaction.on_commit(lambda: _after_commit(event.pk, message), robust=True)
+    return event
+
+
+def _after_commit(event_id: int, message: dict[str, Any]) -> None:
+    realtime.publish_event(message)
+    if getattr(settings, "NOTIFY_KICK_DELIVERY", True):
+        kick(event_id)
+
+
+def kick(event_id: int) -> bool:
+    """Queue the delivery task for one outbox row; False (logged) if the broker is unreachable."""
+    from notifications.tasks import process_event
+
+    try:
+        process_event.apply_async(args=[event_id], retry=False)
+    except Exception as exc:
+        logger.warning("Broker unreachable; outbox event %s waits for the periodic re-dispatch (%s)", event_id, exc)
+        return False
+    return True

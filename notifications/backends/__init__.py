@@ -1,0 +1,1 @@
+"""Pluggable delivery backends (SMS; e-mail uses Django's own EMAIL_BACKEND)."""

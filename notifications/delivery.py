@@ -1,0 +1,243 @@
+"""Turning outbox events into deliveries and sending them, exactly once in normal operation.
+
+Two steps, both safe to repeat:
+
+1. ``expand_event`` resolves recipients and inserts one ``Delivery`` per (recipient, channel); the
+   unique constraint makes a second expansion (a re-dispatch racing the first task) a no-op.
+2. ``attempt_delivery`` *claims* a delivery with one conditional UPDATE (so two workers never send
+   the same row), sends it outside any transaction, then records the outcome: sent, failed with a
+   next attempt time (exponential backoff) for transient errors, or dead after ``NOTIFY_MAX_ATTEMPTS``
+   or a permanent error. A worker that dies mid-send leaves a claim that expires after
+   ``NOTIFY_CLAIM_SECONDS``; the periodic re-dispatch picks the row up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from notifications import catalogue, realtime, recipients
+from notifications.backends import sms
+from notifications.models import Channel, Delivery, InboxItem, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+S = Delivery.Status
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "NOTIFY_MAX_ATTEMPTS", 5))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: base × 2^(attempts−1), capped (30 s, 1 min, 2 min … 1 h)."""
+    base = float(getattr(settings, "NOTIFY_RETRY_BASE_SECONDS", 30))
+    cap = float(getattr(settings, "NOTIFY_RETRY_MAX_SECONDS", 3600))
+    return timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying: the network, timeouts, a server saying "try later" (SMTP 4xx)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    return isinstance(
+        exc,
+        smtplib.SMTPServerDisconnected
+        | smtplib.SMTPConnectError
+        | ConnectionError
+        | TimeoutError
+        | socket.timeout
+        | socket.gaierror
+        | sms.TransientSMSError,
+    )
+
+
+# --- Expansion ------------------------------------------------------------------------------------
+
+
+def expand_event(event_id: int) -> list[int]:
+    """Create the deliveries for one outbox event (idempotent); return the ids still to be sent.
+
+    Side effects: inserts Delivery rows, sets ``OutboxEvent.processed_at``.
+    """
+    event = OutboxEvent.objects.select_related("appeal", "appeal__officer", "bureau").filter(pk=event_id).first()
+    if event is None:
+        return []
+    if event.processed_at is None:
+        wanted = recipients.resolve(event)
+        now = timezone.now()
+        with transaction.atomic():
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        event=event,
+                        channel=r.channel,
+                        recipient_key=r.key,
+                        user_id=r.user_id,
+                        address=r.address,
+                        language=r.language,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    for r in wanted
+                ],
+                ignore_conflicts=True,
+            )
+            OutboxEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(processed_at=now)
+    return list(
+        Delivery.objects.filter(event_id=event_id, status__in=[S.PENDING, S.FAILED]).values_list("id", flat=True)
+    )
+
+
+# --- Sending --------------------------------------------------------------------------------------
+
+
+def claim(delivery_id: int, *, force: bool = False) -> bool:
+    """Take a delivery for sending. True if this caller owns it now; one UPDATE, so races are safe."""
+    now = timezone.now()
+    due = (
+        Q(status__in=[S.PENDING, S.FAILED]) if force else Q(status__in=[S.PENDING, S.FAILED], next_attempt_at__lte=now)
+    )
+    expired = Q(status=S.SENDING, claimed_until__lt=now)
+    lease = timedelta(seconds=int(getattr(settings, "NOTIFY_CLAIM_SECONDS", 300)))
+    return bool(
+        Delivery.objects.filter(pk=delivery_id)
+        .filter(due | expired)
+        .update(status=S.SENDING, claimed_until=now + lease, attempts=F("attempts") + 1)
+    )
+
+
+def attempt_delivery(delivery_id: int, *, force: bool = False) -> str | None:
+    """Send one delivery if it is due and nobody else is sending it; return its new status.
+
+    ``force`` ignores the backoff time (the admin's "retry now"). Never raises for delivery errors:
+    they are recorded on the row. Side effects: e-mail, SMS, an InboxItem, a websocket push.
+    """
+    if not claim(delivery_id, force=force):
+        return None
+    delivery = Delivery.objects.select_related("event", "event__appeal", "event__appeal__bureau", "user").get(
+        pk=delivery_id
+    )
+    try:
+        _send(delivery)
+    except Exception as exc:  # every failure is recorded on the row; the task itself succeeds
+        transient = is_transient(exc)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if transient and delivery.attempts < max_attempts():
+            status = S.FAILED
+            Delivery.objects.filter(pk=delivery_id).update(
+                status=status,
+                last_error=error,
+                claimed_until=None,
+                next_attempt_at=timezone.now() + backoff(delivery.attempts),
+            )
+            logger.warning("Delivery %s failed (attempt %s), will retry: %s", delivery_id, delivery.attempts, error)
+        else:
+            status = S.DEAD
+            Delivery.objects.filter(pk=delivery_id).update(status=status, last_error=error, claimed_until=None)
+            logger.error("Delivery %s is dead after %s attempt(s): %s", delivery_id, delivery.attempts, error)
+        return status
+    return S.SENT
+
+
+def _send(delivery: Delivery) -> None:
+    subject, body = render(delivery)
+    if delivery.channel == Channel.INBOX:
+        event = delivery.event
+        with transaction.atomic():
+            try:
+                InboxItem.objects.get_or_create(
+                    delivery=delivery,
+                    defaults={
+                        "user_id": delivery.user_id,
+                        "event_type": catalogue.canonical(event.event_type),
+                        "appeal_id": event.appeal_id,
+                        "title": subject[:200],
+                        "body": body,
+                        "url": staff_appeal_path(event.appeal_id) if event.appeal_id else "",
+                        "created_at": event.created_at,
+                    },
+                )
+            except IntegrityError:  # a concurrent sender created it: already delivered
+                pass
+            _mark_sent(delivery)
+        transaction.on_commit(lambda: realtime.push_unread(delivery.user_id), robust=True)
+        return
+    if delivery.channel == Channel.EMAIL:
+        EmailMessage(subject=subject, body=body, to=[delivery.address]).send(fail_silently=False)
+    elif delivery.channel == Channel.SMS:
+        sms.get_backend().send(to=delivery.address, text=body)
+    else:
+        raise ValueError(f"unknown channel {delivery.channel!r}")
+    _mark_sent(delivery)
+
+
+def _mark_sent(delivery: Delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=S.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+    )
+
+
+# --- Rendering ------------------------------------------------------------------------------------
+
+
+def staff_appeal_path(appeal_id: int) -> str:
+    """The staff console's page for one appeal (the console's URL name if it exists)."""
+    for name in ("console:appeal_detail", "console:appeal"):
+        try:
+            return reverse(name, args=[appeal_id])
+        except NoReverseMatch:
+            continue
+    return f"/staff/appeals/{appeal_id}/"
+
+
+def _local(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def render(delivery: Delivery) -> tuple[str, str]:
+    """(subject, body) for a delivery, in the recipient's language, from the per-event template."""
+    event = delivery.event
+    appeal = event.appeal
+    event_type = catalogue.canonical(event.event_type)
+    lang = "en" if delivery.language.startswith("en") else "zh-hans"
+    context: dict[str, Any] = {
+        "lang": lang,
+        "appellant": delivery.recipient_key == recipients.APPELLANT_KEY,
+        "payload": event.payload,
+        "site_url": settings.SITE_URL,
+        "track_url": f"{settings.SITE_URL}/track/",
+        **{k: v for k, v in event.payload.items() if isinstance(k, str) and k.isidentifier()},
+    }
+    if appeal is not None:
+        bureau = appeal.bureau
+        context.update(
+            tracking_number=appeal.tracking_number,
+            title=appeal.title,
+            bureau=bureau.name if bureau else "",
+            bureau_en=(bureau.name_en or bureau.name) if bureau else "",
+            sign_for_due=_local(appeal.sign_for_due),
+            reply_due=_local(appeal.reply_due),
+            staff_url=settings.SITE_URL + staff_appeal_path(appeal.pk),
+            rating=appeal.get_rating_level_display() if appeal.rating_level else "",
+            rating_en=str(appeal.rating_level or ""),
+        )
+    text = render_to_string(f"notifications/{delivery.channel}/{event_type}.txt", context).strip()
+    if delivery.channel == Channel.SMS:
+        return "", text
+    subject, _sep, body = text.partition("\n")
+    return subject.strip(), body.strip()

@@ -1,0 +1,128 @@
+"""Publishing small realtime events to websocket groups, after the change has committed.
+
+Payloads carry ids, state, version and a timestamp only: consoles refetch what they display
+through permission-scoped views, so nothing confidential travels over a group broadcast.
+Publishing never raises: by the time it runs the change is committed, and a console that missed
+an event resynchronises on reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from notifications import catalogue
+from notifications.groups import DISPATCH_GROUP, SUPERVISION_GROUP, appeal_group, bureau_group, user_group
+
+logger = logging.getLogger(__name__)
+
+# Events the dispatch centre's boards show (triage queue, returns, extensions, merges, overdue).
+DISPATCH_EVENTS = frozenset(
+    {
+        "appeal.submitted",
+        "appeal.triage",
+        "appeal.dispatched",
+        "appeal.redispatched",
+        "appeal.returned",
+        "appeal.rejected",
+        "appeal.merged",
+        "extension.requested",
+        "extension.decided",
+    }
+)
+SUPERVISION_EVENTS = frozenset({"appeal.reopened"})
+
+
+def snapshot(*, outbox_id: int, event_type: str, appeal: Any = None, bureau: Any = None) -> dict[str, Any]:
+    """The event as it will be broadcast, taken inside the transaction (no queries)."""
+    updated_at = getattr(appeal, "updated_at", None)
+    bureau_id = getattr(appeal, "bureau_id", None) if appeal is not None else None
+    if bureau_id is None and bureau is not None:
+        bureau_id = bureau.pk
+    return {
+        "type": "event",
+        "event": event_type,
+        "event_id": outbox_id,
+        "appeal_id": getattr(appeal, "pk", None),
+        "state": getattr(appeal, "state", None),
+        "version": getattr(appeal, "version", None),
+        "bureau_id": bureau_id,
+        "updated_at": updated_at.isoformat() if updated_at else None,
+    }
+
+
+def groups_for(message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = ()) -> list[str]:
+    """Every group that should hear about ``message`` (see docs/realtime.md for the table)."""
+    event_type = catalogue.canonical(message["event"])
+    groups: list[str] = []
+    if message.get("bureau_id"):
+        groups.append(bureau_group(message["bureau_id"]))
+    for bureau_id in extra_bureau_ids:
+        name = bureau_group(bureau_id)
+        if name not in groups:
+            groups.append(name)
+    if message.get("appeal_id"):
+        groups.append(appeal_group(message["appeal_id"]))
+    if event_type in DISPATCH_EVENTS or event_type.startswith("extension."):
+        groups.append(DISPATCH_GROUP)
+    if catalogue.is_deadline_event(event_type) or event_type in SUPERVISION_EVENTS:
+        groups.append(SUPERVISION_GROUP)
+    return groups
+
+
+def _cohandling_bureau_ids(appeal_id: int | None) -> tuple[int, ...]:
+    if not appeal_id:
+        return ()
+    from appeals.models import CoHandling
+
+    return tuple(CoHandling.objects.filter(appeal_id=appeal_id).values_list("bureau_id", flat=True).distinct())
+
+
+def send_to_groups(sends: list[tuple[str, dict[str, Any]]]) -> bool:
+    """group_send each (group, message) in one event-loop hop; log and swallow errors."""
+    if not sends:
+        return True
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+
+    async def _send_all() -> None:
+        for group, message in sends:
+            await layer.group_send(group, message)
+
+    try:
+        async_to_sync(_send_all)()
+    except Exception:
+        logger.exception("Could not publish %d realtime message(s); consoles will resync.", len(sends))
+        return False
+    return True
+
+
+def publish_event(message: dict[str, Any]) -> bool:
+    """Broadcast an outbox event to its groups. Runs after commit; never raises."""
+    try:
+        extra = _cohandling_bureau_ids(message.get("appeal_id"))
+        groups = groups_for(message, extra_bureau_ids=extra)
+    except Exception:
+        logger.exception("Could not work out realtime groups for %s", message.get("event"))
+        return False
+    return send_to_groups([(g, {"type": "realtime.event", "payload": {**message, "group": g}}) for g in groups])
+
+
+def push_unread(user_id: int | None) -> bool:
+    """Tell every open session of ``user_id`` its current unread inbox count."""
+    if not user_id:
+        return False
+    from notifications.models import InboxItem
+
+    try:
+        unread = InboxItem.objects.filter(user_id=user_id, read_at__isnull=True).count()
+    except Exception:
+        logger.exception("Could not count unread items for user %s", user_id)
+        return False
+    return send_to_groups(
+        [(user_group(user_id), {"type": "realtime.inbox", "payload": {"type": "inbox", "unread": unread}})]
+    )
