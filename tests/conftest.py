@@ -9,6 +9,12 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 at production strength would dominate the suite's run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Attachments go to a per-test folder, never the developer's var/."""
     settings.STORAGES = {
