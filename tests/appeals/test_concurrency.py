@@ -57,8 +57,8 @@ def test_two_officers_signing_at_once_exactly_one_wins(city, hrss):
 @pytest.mark.django_db
 def test_a_stale_in_memory_appeal_cannot_overwrite_a_newer_state(city, hrss, officer):
     """ConcurrentTransitionMixin: saving a transition made on an outdated copy raises."""
-    from django_fsm import ConcurrentTransition
     from django.utils import timezone
+    from django_fsm import ConcurrentTransition
 
     appeal = factories.submit(region=city).appeal
     first = Appeal.objects.get(pk=appeal.pk)

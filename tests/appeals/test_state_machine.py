@@ -334,9 +334,9 @@ def test_return_is_refused_after_the_window_closes(world):
     import time_machine
 
     appeal = make(S.DISPATCHED, world)
-    with time_machine.travel(appeal.return_due + timezone.timedelta(minutes=1), tick=False):
-        with pytest.raises(services.StateConflict) as excinfo:
-            services.appeal_return(appeal_id=appeal.pk, user=world.officer, reason="非本单位职责")
+    too_late = appeal.return_due + timezone.timedelta(minutes=1)
+    with time_machine.travel(too_late, tick=False), pytest.raises(services.StateConflict) as excinfo:
+        services.appeal_return(appeal_id=appeal.pk, user=world.officer, reason="非本单位职责")
     assert excinfo.value.code == "return_window"
 
 

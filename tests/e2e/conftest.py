@@ -72,9 +72,8 @@ def axe_violations(page) -> list[dict]:
     """Run axe-core's WCAG 2.0/2.1 A and AA rules on the current page."""
     assert AXE.exists(), "axe-core is missing: run `make assets` (npm ci) first."
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
-    )
+    tags = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
+    result = page.evaluate(f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {tags}}}}})")
     return [
         {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]
     ]
