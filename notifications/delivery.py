@@ -13,6 +13,7 @@ Two steps, both safe to repeat:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import socket
@@ -134,7 +135,7 @@ def attempt_delivery(delivery_id: int, *, force: bool = False) -> str | None:
     )
     try:
         _send(delivery)
-    except Exception as exc:  # every failure is recorded on the row; the task itself succeeds
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row; the task succeeds
         transient = is_transient(exc)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if transient and delivery.attempts < max_attempts():
@@ -159,7 +160,8 @@ def _send(delivery: Delivery) -> None:
     if delivery.channel == Channel.INBOX:
         event = delivery.event
         with transaction.atomic():
-            try:
+            # A concurrent sender may have created it already: then it is delivered.
+            with contextlib.suppress(IntegrityError):
                 InboxItem.objects.get_or_create(
                     delivery=delivery,
                     defaults={
@@ -172,8 +174,6 @@ def _send(delivery: Delivery) -> None:
                         "created_at": event.created_at,
                     },
                 )
-            except IntegrityError:  # a concurrent sender created it: already delivered
-                pass
             _mark_sent(delivery)
         transaction.on_commit(lambda: realtime.push_unread(delivery.user_id), robust=True)
         return

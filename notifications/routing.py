@@ -1,3 +1,9 @@
-"""Websocket URL routes (consumers live in notifications.consumers)."""
+"""Websocket URL routes: one multiplexed live connection per browser tab."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from notifications.consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LiveConsumer.as_asgi()),
+]

@@ -1,0 +1,27 @@
+"""Fixtures for the notification tests: isolated channel layer, SMS and mail, no broker kicks."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.backends.sms import LocmemSMSBackend
+
+
+@pytest.fixture(autouse=True)
+def _notify_isolation(settings, tmp_path):
+    # Each test gets its own in-memory channel layer (a Redis layer would be shared between xdist
+    # workers whose databases hand out the same ids) and never queues real Celery tasks unless it
+    # asks to; SMS and e-mail stay in memory.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
+    settings.NOTIFY_KICK_DELIVERY = False
+    settings.SMS_BACKEND = "notifications.backends.sms.LocmemSMSBackend"
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.NOTIFY_RETRY_BASE_SECONDS = 30
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    LocmemSMSBackend.outbox = []
+    yield
+    LocmemSMSBackend.outbox = []

@@ -1,0 +1,331 @@
+"""The live websocket, driven by Channels' WebsocketCommunicator through the real ASGI stack."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+
+from appeals import services
+from notifications.consumers import LiveConsumer
+from notifications.groups import appeal_group, bureau_group, user_group
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def communicator(user) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(LiveConsumer.as_asgi(), "/ws/live/")
+    comm.scope["user"] = user
+    return comm
+
+
+async def connect(user) -> WebsocketCommunicator:
+    comm = communicator(user)
+    connected, _ = await comm.connect()
+    assert connected
+    return comm
+
+
+async def subscribe(comm, group) -> dict:
+    await comm.send_json_to({"action": "subscribe", "group": group})
+    return await comm.receive_json_from(timeout=2)
+
+
+def run(coro_fn):
+    async_to_sync(coro_fn)()
+
+
+def test_anonymous_connection_is_closed_with_4401():
+    async def scenario():
+        comm = communicator(AnonymousUser())
+        connected, _ = await comm.connect()
+        assert connected  # accepted so that the close code reaches the browser
+        closed = await comm.receive_output(timeout=2)
+        assert closed == {"type": "websocket.close", "code": 4401}
+
+    run(scenario)
+
+
+def test_asgi_application_refuses_websocket_without_session(settings):
+    from config.asgi import application
+
+    async def scenario():
+        comm = WebsocketCommunicator(application, "/ws/live/", headers=[(b"origin", b"http://testserver")])
+        connected, _code = await comm.connect()
+        assert connected
+        assert (await comm.receive_output(timeout=2))["code"] == 4401
+
+    run(scenario)
+
+
+def test_subscriptions_are_authorised_per_group(hrss, finance, officer, dispatcher):
+    other_officer = factories.staff_user("officer", finance)
+    supervisor = factories.staff_user("supervisor", None)
+    own = factories.submit(region=hrss.region).appeal
+    theirs_bureau = finance
+
+    async def scenario():
+        comm = await connect(officer)
+        assert await subscribe(comm, bureau_group(hrss.pk)) == {"type": "subscribed", "group": f"bureau.{hrss.pk}"}
+        assert await subscribe(comm, appeal_group(own.pk)) == {"type": "subscribed", "group": f"appeal.{own.pk}"}
+        for refused in (
+            bureau_group(theirs_bureau.pk),
+            "dispatch",
+            "supervision",
+            user_group(other_officer.pk),
+        ):
+            reply = await subscribe(comm, refused)
+            assert reply["type"] == "error"
+            assert reply["code"] == "forbidden"
+            assert reply["group"] == refused
+            assert reply["message"]
+        reply = await subscribe(comm, "bureau.5; DROP")
+        assert (reply["type"], reply["code"]) == ("error", "bad_request")
+        await comm.disconnect()
+
+        comm = await connect(other_officer)
+        reply = await subscribe(comm, appeal_group(own.pk))  # another bureau's appeal
+        assert reply["code"] == "forbidden"
+        await comm.disconnect()
+
+        comm = await connect(dispatcher)
+        assert (await subscribe(comm, "dispatch"))["type"] == "subscribed"
+        assert (await subscribe(comm, bureau_group(finance.pk)))["type"] == "subscribed"
+        await comm.disconnect()
+
+        comm = await connect(supervisor)
+        assert (await subscribe(comm, "supervision"))["type"] == "subscribed"
+        assert (await subscribe(comm, "dispatch"))["code"] == "forbidden"
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_event_reaches_subscribed_bureau_after_commit_and_no_other_bureau(
+    hrss, finance, officer, django_capture_on_commit_callbacks
+):
+    other_officer = factories.staff_user("officer", finance)
+
+    def submit():
+        with django_capture_on_commit_callbacks(execute=True):
+            return factories.submit(region=hrss.region).appeal
+
+    async def scenario():
+        ours = await connect(officer)
+        await subscribe(ours, bureau_group(hrss.pk))
+        theirs = await connect(other_officer)
+        await subscribe(theirs, bureau_group(finance.pk))
+
+        appeal = await database_sync_to_async(submit)()
+
+        received = [await ours.receive_json_from(timeout=2) for _ in range(2)]
+        by_event = {m["event"]: m for m in received}
+        assert set(by_event) == {"appeal.dispatched", "appeal.submitted"}
+        message = by_event["appeal.dispatched"]
+        assert message["type"] == "event"
+        assert message["group"] == f"bureau.{hrss.pk}"
+        assert message["appeal_id"] == appeal.pk
+        assert message["state"] == "dispatched"
+        assert message["bureau_id"] == hrss.pk
+        assert message["version"] == appeal.version
+        assert message["updated_at"]
+        assert isinstance(message["event_id"], int)
+        # Small payloads only: nothing about the appellant travels over the socket.
+        assert "title" not in message and "contact_phone" not in message
+        assert await theirs.receive_nothing(timeout=0.2)
+        await ours.disconnect()
+        await theirs.disconnect()
+
+    run(scenario)
+
+
+def test_nothing_is_published_when_the_transaction_rolls_back(hrss, officer, django_capture_on_commit_callbacks):
+    appeal = factories.submit(region=hrss.region).appeal
+
+    def sign_for_then_fail():
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            try:
+                with transaction.atomic():
+                    services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
+                    raise RuntimeError("boom")
+            except RuntimeError:
+                pass
+        return callbacks
+
+    async def scenario():
+        comm = await connect(officer)
+        await subscribe(comm, bureau_group(hrss.pk))
+        callbacks = await database_sync_to_async(sign_for_then_fail)()
+        assert callbacks == []
+        assert await comm.receive_nothing(timeout=0.2)
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_colleague_sign_for_reaches_appeal_page_subscribers(hrss, officer, lead, django_capture_on_commit_callbacks):
+    appeal = factories.submit(region=hrss.region).appeal
+
+    def sign_for():
+        with django_capture_on_commit_callbacks(execute=True):
+            services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
+
+    async def scenario():
+        watcher = await connect(lead)
+        await subscribe(watcher, appeal_group(appeal.pk))
+        await database_sync_to_async(sign_for)()
+        message = await watcher.receive_json_from(timeout=2)
+        assert (message["event"], message["state"], message["group"]) == (
+            "appeal.signed_for",
+            "handling",
+            f"appeal.{appeal.pk}",
+        )
+        assert message["version"] == appeal.version + 1
+        await watcher.disconnect()
+
+    run(scenario)
+
+
+def test_presence_is_shared_and_cleaned_up_on_disconnect(hrss, officer, lead, finance):
+    appeal = factories.submit(region=hrss.region).appeal
+    outsider = factories.staff_user("officer", finance)
+    names = {officer.pk: officer.username, lead.pk: lead.username}
+
+    async def scenario():
+        first = await connect(officer)
+        await first.send_json_to({"action": "presence", "appeal_id": appeal.pk, "status": "viewing"})
+        message = await first.receive_json_from(timeout=2)
+        assert message == {
+            "type": "presence",
+            "appeal_id": appeal.pk,
+            "users": [{"id": officer.pk, "name": names[officer.pk], "status": "viewing"}],
+        }
+        second = await connect(lead)
+        await second.send_json_to({"action": "presence", "appeal_id": appeal.pk, "status": "typing"})
+        for comm in (first, second):
+            message = await comm.receive_json_from(timeout=2)
+            statuses = {u["id"]: u["status"] for u in message["users"]}
+            assert statuses == {officer.pk: "viewing", lead.pk: "typing"}
+
+        # An officer of another bureau can neither announce nor watch presence here.
+        spy = await connect(outsider)
+        await spy.send_json_to({"action": "presence", "appeal_id": appeal.pk, "status": "viewing"})
+        assert (await spy.receive_json_from(timeout=2))["code"] == "forbidden"
+        assert await first.receive_nothing(timeout=0.1)
+        await spy.disconnect()
+
+        await second.disconnect()
+        message = await first.receive_json_from(timeout=2)
+        assert [u["id"] for u in message["users"]] == [officer.pk]
+        await first.disconnect()
+
+    run(scenario)
+
+
+def test_presence_rejects_malformed_messages(officer):
+    async def scenario():
+        comm = await connect(officer)
+        for bad in (
+            {"action": "presence", "appeal_id": "12", "status": "viewing"},
+            {"action": "presence", "appeal_id": 12, "status": "dancing"},
+            {"action": "fly"},
+            ["not", "an", "object"],
+        ):
+            await comm.send_json_to(bad)
+            reply = await comm.receive_json_from(timeout=2)
+            assert (reply["type"], reply["code"]) == ("error", "bad_request")
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_hello_tells_the_client_to_resync(officer):
+    async def scenario():
+        comm = await connect(officer)
+        await comm.send_json_to({"action": "hello"})
+        reply = await comm.receive_json_from(timeout=2)
+        assert reply["type"] == "hello"
+        assert reply["server_time"][:4].isdigit()
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_reconnect_then_hello_sees_changes_made_while_offline(hrss, officer, django_capture_on_commit_callbacks):
+    """Events are not replayed: a reconnecting console gets "hello" and refetches current state."""
+    appeal = factories.submit(region=hrss.region).appeal
+
+    def sign_for():
+        with django_capture_on_commit_callbacks(execute=True):
+            services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
+
+    async def scenario():
+        comm = await connect(officer)
+        await subscribe(comm, bureau_group(hrss.pk))
+        await comm.disconnect()
+        await database_sync_to_async(sign_for)()  # happens while the console is offline
+        comm = await connect(officer)
+        await subscribe(comm, bureau_group(hrss.pk))
+        await comm.send_json_to({"action": "hello"})
+        assert (await comm.receive_json_from(timeout=2))["type"] == "hello"
+        assert await comm.receive_nothing(timeout=0.1)  # the missed event is not replayed …
+        state = await database_sync_to_async(lambda: type(appeal).objects.get(pk=appeal.pk).state)()
+        assert state == "handling"  # … the refetch shows it
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_inbox_count_is_pushed_to_the_users_own_group(officer):
+    from notifications import realtime
+    from notifications.models import InboxItem
+
+    async def scenario():
+        comm = await connect(officer)  # joined user.<id> automatically
+        await database_sync_to_async(
+            lambda: InboxItem.objects.create(user=officer, event_type="appeal.dispatched", title="t")
+        )()
+        await database_sync_to_async(realtime.push_unread)(officer.pk)
+        assert await comm.receive_json_from(timeout=2) == {"type": "inbox", "unread": 1}
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_unsubscribe_stops_events(hrss, officer):
+    from notifications import realtime
+
+    async def scenario():
+        comm = await connect(officer)
+        await subscribe(comm, bureau_group(hrss.pk))
+        await comm.send_json_to({"action": "unsubscribe", "group": bureau_group(hrss.pk)})
+        assert await comm.receive_json_from(timeout=2) == {"type": "unsubscribed", "group": f"bureau.{hrss.pk}"}
+        message = {
+            "type": "event",
+            "event": "appeal.dispatched",
+            "event_id": 1,
+            "appeal_id": None,
+            "bureau_id": hrss.pk,
+        }
+        await database_sync_to_async(realtime.publish_event)(message)
+        assert await comm.receive_nothing(timeout=0.2)
+        await comm.disconnect()
+
+    run(scenario)
+
+
+def test_publishing_errors_are_logged_not_raised(monkeypatch, caplog):
+    from notifications import realtime
+
+    class Broken:
+        async def group_send(self, *args):
+            raise ConnectionError("redis down")
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: Broken())
+    ok = realtime.publish_event({"type": "event", "event": "appeal.triage", "appeal_id": None, "bureau_id": 3})
+    assert ok is False
+    assert "Could not publish" in caplog.text
