@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -14,6 +15,12 @@ app.autodiscover_tasks()
 
 # Every periodic job, with why it runs when it runs. Times are Asia/Shanghai (CELERY_TIMEZONE).
 app.conf.beat_schedule = {
+    # Appeals: close replied appeals left unrated past HUYING["DEFAULT_RATING_DAYS"] as 基本满意 (default).
+    # Hourly: the period is counted in days, so an appeal closes at most an hour late; idempotent.
+    "appeals-close-unrated": {
+        "task": "appeals.tasks.close_unrated_appeals",
+        "schedule": crontab(minute=7),
+    },
     # Notifications: deliver outbox rows whose task was lost (broker or worker down at commit time) and
     # retry failed deliveries whose backoff has expired. Every minute so nothing waits long.
     "notifications-redispatch": {
@@ -24,5 +31,17 @@ app.conf.beat_schedule = {
     "notifications-heartbeat": {
         "task": "notifications.heartbeat",
         "schedule": float(os.environ.get("NOTIFY_HEARTBEAT_SECONDS", "60")),
+    },
+    # Analytics: fold new audit events into the rollup tables the dashboard reads. Every 2 minutes keeps
+    # the dashboard near-live while each run stays small (cursor on the event id; idempotent).
+    "analytics-update-rollups": {
+        "task": "analytics.tasks.update_rollups",
+        "schedule": float(os.environ.get("ANALYTICS_ROLLUP_SECONDS", "120")),
+    },
+    # Analytics: the weekly Excel report for the previous ISO week, Monday 08:00 Asia/Shanghai, so managers
+    # find it at the start of the working week (announced with the outbox event report.ready).
+    "analytics-weekly-report": {
+        "task": "analytics.tasks.weekly_report",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
 }

@@ -1,0 +1,223 @@
+"""Pure metric arithmetic: the 三率, composite score, percentiles, and the statistical tests.
+
+No database access here, so every formula in docs/metrics.md can be checked by hand in tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None when there is nothing to divide (shown as "—")."""
+    return numerator / denominator if denominator else None
+
+
+def percentile(histogram: Mapping[int, int], q: float) -> int | None:
+    """Nearest-rank percentile (smallest value with at least q of the mass at or below it)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = max(1, math.ceil(q * total))
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return max(histogram)
+
+
+def merge_histograms(histograms: Iterable[Mapping[str, int]]) -> Counter:
+    merged: Counter = Counter()
+    for histogram in histograms:
+        for key, count in (histogram or {}).items():
+            merged[int(key)] += count
+    return merged
+
+
+@dataclass
+class Scorecard:
+    """Summed scorecard components of one bureau, region or the whole scope, with derived rates."""
+
+    dispatched: int = 0
+    signed_on_time: int = 0
+    responded: int = 0
+    overdue: int = 0
+    returns: int = 0
+    rehandles: int = 0
+    ratings: int = 0
+    resolved: int = 0
+    satisfied: int = 0
+    basic: int = 0
+    sign_minutes: Counter = field(default_factory=Counter)
+    reply_minutes: Counter = field(default_factory=Counter)
+
+    SUMS = (
+        "dispatched",
+        "signed_on_time",
+        "responded",
+        "overdue",
+        "returns",
+        "rehandles",
+        "ratings",
+        "resolved",
+        "satisfied",
+        "basic",
+    )
+
+    def add(self, row: Mapping) -> None:
+        for name in self.SUMS:
+            setattr(self, name, getattr(self, name) + (row.get(name) or 0))
+        self.sign_minutes.update(merge_histograms([row.get("sign_minutes") or {}]))
+        self.reply_minutes.update(merge_histograms([row.get("reply_minutes") or {}]))
+
+    @property
+    def response_rate(self) -> float | None:
+        return ratio(self.responded, self.dispatched)
+
+    @property
+    def sign_on_time_rate(self) -> float | None:
+        return ratio(self.signed_on_time, self.dispatched)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return ratio(self.resolved, self.ratings)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        weight = settings.HUYING["BASIC_SATISFIED_WEIGHT"]
+        return ratio(self.satisfied + weight * self.basic, self.ratings)
+
+    @property
+    def composite(self) -> float | None:
+        return composite_score(self.response_rate, self.resolution_rate, self.satisfaction_rate)
+
+    def hours(self, which: str, q: float) -> float | None:
+        minutes = percentile(getattr(self, which), q)
+        return None if minutes is None else round(minutes / 60, 1)
+
+    @property
+    def sign_median_hours(self) -> float | None:
+        return self.hours("sign_minutes", 0.5)
+
+    @property
+    def sign_p90_hours(self) -> float | None:
+        return self.hours("sign_minutes", 0.9)
+
+    @property
+    def reply_median_hours(self) -> float | None:
+        return self.hours("reply_minutes", 0.5)
+
+    @property
+    def reply_p90_hours(self) -> float | None:
+        return self.hours("reply_minutes", 0.9)
+
+
+def composite_score(response: float | None, resolution: float | None, satisfaction: float | None) -> float | None:
+    """0–100: weighted sum of the three rates (weights from settings.HUYING["SCORE_WEIGHTS"]).
+
+    A rate with no denominator is left out and the remaining weights are re-normalised, so a
+    bureau with no ratings yet is scored on response alone rather than punished with zeros.
+    """
+    weights = settings.HUYING["SCORE_WEIGHTS"]
+    pairs = [(w, r) for w, r in zip(weights, (response, resolution, satisfaction), strict=True) if r is not None]
+    total_weight = sum(w for w, _r in pairs)
+    if not total_weight:
+        return None
+    return round(100 * sum(w * r for w, r in pairs) / total_weight, 1)
+
+
+# --- Rising-category test -------------------------------------------------------------------------
+
+
+def poisson_sf(count: int, mean: float) -> float:
+    """P(X >= count) for X ~ Poisson(mean)."""
+    if count <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+    cdf = 0.0
+    log_mean = math.log(mean)
+    for k in range(count):
+        cdf += math.exp(k * log_mean - mean - math.lgamma(k + 1))
+    return max(0.0, 1.0 - cdf)
+
+
+def negbin_sf(count: int, mean: float, variance: float) -> float:
+    """P(X >= count) for a negative binomial with the given mean and variance (> mean)."""
+    if count <= 0:
+        return 1.0
+    r = mean * mean / (variance - mean)
+    p = r / (r + mean)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    cdf = 0.0
+    for k in range(count):
+        cdf += math.exp(math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1) + r * log_p + k * log_q)
+    return max(0.0, 1.0 - cdf)
+
+
+@dataclass
+class RisingResult:
+    count: int
+    baseline_mean: float
+    p_value: float
+    flagged: bool
+    model: str
+
+
+MIN_COUNT = 10  # never flag fewer appeals than this in the current period
+MIN_RATIO = 1.5  # nor a rise of less than half again the baseline
+ALPHA = 0.01  # family-wise, Bonferroni-corrected over the cells tested
+
+
+def rising_test(current: int, baseline: list[int], *, tests: int = 1) -> RisingResult:
+    """Is ``current`` above the baseline periods' counts? (negative binomial / Poisson upper tail)."""
+    periods = len(baseline)
+    mean = sum(baseline) / periods if periods else 0.0
+    variance = sum((b - mean) ** 2 for b in baseline) / (periods - 1) if periods > 1 else mean
+    # Floor the expected count so a category that was silent is not flagged for a handful of appeals.
+    expected = max(mean, 1.0)
+    if variance > expected * 1.05:
+        p_value, model = negbin_sf(current, expected, variance), "negbin"
+    else:
+        p_value, model = poisson_sf(current, expected), "poisson"
+    flagged = current >= MIN_COUNT and current >= MIN_RATIO * expected and p_value < ALPHA / max(tests, 1)
+    return RisingResult(current, mean, p_value, flagged, model)
+
+
+# --- Hot topics ---------------------------------------------------------------------------------
+
+
+def log_odds_terms(
+    current: Mapping[str, int], baseline: Mapping[str, int], *, top: int = 10, min_count: int = 3, prior: float = 0.5
+) -> list[tuple[str, float, int, int]]:
+    """Terms most over-represented now vs the baseline: log-odds ratio with an informative Dirichlet
+    prior (Monroe, Colaresi & Quinn 2008), z-scored. Returns (term, z, current, baseline) best first.
+    """
+    vocabulary = set(current) | set(baseline)
+    if not vocabulary:
+        return []
+    pooled = Counter(current)
+    pooled.update(baseline)
+    pooled_total = sum(pooled.values())
+    # Prior pseudo-counts proportional to pooled frequency, total mass = prior × vocabulary size.
+    alpha0 = prior * len(vocabulary)
+    n_current, n_baseline = sum(current.values()), sum(baseline.values())
+    scored = []
+    for term in vocabulary:
+        y_i, y_j = current.get(term, 0), baseline.get(term, 0)
+        if y_i < min_count:
+            continue
+        a = alpha0 * pooled[term] / pooled_total
+        delta = math.log((y_i + a) / (n_current + alpha0 - y_i - a)) - math.log(
+            (y_j + a) / (n_baseline + alpha0 - y_j - a)
+        )
+        variance = 1 / (y_i + a) + 1 / (y_j + a)
+        scored.append((term, delta / math.sqrt(variance), y_i, y_j))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:top]

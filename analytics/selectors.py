@@ -1,0 +1,345 @@
+"""Reads for the dashboard, CSV downloads and reports. Every query here reads rollup tables only.
+
+``Filters`` carries the period and the filters from the URL, plus the scope: a bureau lead's
+filters are pinned to their own bureau (``bureau_id``) except for the league tables, which every
+permitted user sees in full.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from functools import cached_property
+
+from django.db.models import Q, Sum
+
+from analytics import metrics
+from analytics.models import DailyScorecard, DailyTerm, DailyVolume
+from routing.models import Bureau, Category, Region
+
+TREND_PERIODS = 8
+BASELINE_PERIODS = 8
+HOT_TOPIC_BASELINE_PERIODS = 4
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # inclusive
+    region_id: int | None = None
+    industry: str = ""
+    size: str = ""
+    channel: str = ""
+    bureau_id: int | None = None  # scope: a bureau lead sees only their bureau
+
+    @property
+    def length(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def shifted(self, periods: int) -> Filters:
+        """The same filters ``periods`` whole periods earlier (negative: earlier)."""
+        delta = timedelta(days=self.length * periods)
+        return replace(self, start=self.start + delta, end=self.end + delta)
+
+    @cached_property
+    def region_ids(self) -> list[int] | None:
+        """The region and, for a city, its districts."""
+        if self.region_id is None:
+            return None
+        return [self.region_id, *Region.objects.filter(parent_id=self.region_id).values_list("pk", flat=True)]
+
+    def volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
+        q = Q(day__gte=start or self.start, day__lte=end or self.end)
+        if self.region_ids is not None:
+            q &= Q(region_id__in=self.region_ids)
+        for name in ("industry", "size", "channel"):
+            if getattr(self, name):
+                q &= Q(**{name: getattr(self, name)})
+        if self.bureau_id is not None:
+            q &= Q(bureau_id=self.bureau_id)
+        return q
+
+    def scorecard_q(self, *, scoped: bool = True) -> Q:
+        q = Q(day__gte=self.start, day__lte=self.end)
+        if self.region_ids is not None:
+            q &= Q(region_id__in=self.region_ids)
+        if scoped and self.bureau_id is not None:
+            q &= Q(bureau_id=self.bureau_id)
+        return q
+
+
+# --- Labels -------------------------------------------------------------------------------------
+
+
+def category_labels() -> dict[int, str]:
+    return {c.pk: c.display_name for c in Category.objects.all()}
+
+
+def region_labels() -> dict[int, str]:
+    return {r.pk: r.display_name for r in Region.objects.all()}
+
+
+def bureau_labels() -> dict[int, str]:
+    return {b.pk: b.display_name for b in Bureau.objects.all()}
+
+
+# --- Volume: ranking, trend, heat map, rising ---------------------------------------------------
+
+
+def category_counts(filters: Filters) -> Counter:
+    rows = DailyVolume.objects.filter(filters.volume_q()).values("category_id").annotate(n=Sum("count")).order_by()
+    return Counter({row["category_id"]: row["n"] for row in rows})
+
+
+def category_period_counts(filters: Filters, periods: int) -> dict[int, list[int]]:
+    """Counts per category for the ``periods`` periods ending with the filter's period, oldest first."""
+    first = filters.shifted(-(periods - 1))
+    rows = (
+        DailyVolume.objects.filter(filters.volume_q(start=first.start, end=filters.end))
+        .values("category_id", "day")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    series: dict[int, list[int]] = defaultdict(lambda: [0] * periods)
+    for row in rows:
+        index = (row["day"] - first.start).days // filters.length
+        series[row["category_id"]][index] += row["n"]
+    return dict(series)
+
+
+@dataclass
+class RankingRow:
+    rank: int
+    category_id: int
+    category: str
+    count: int
+    share: float | None
+    previous: int
+    change: int
+    change_pct: float | None
+    trend: list[int]
+
+
+def category_ranking(filters: Filters) -> list[RankingRow]:
+    """Categories by volume in the period, with share, change vs the previous period and an 8-period trend."""
+    series = category_period_counts(filters, TREND_PERIODS)
+    labels = category_labels()
+    total = sum(s[-1] for s in series.values())
+    ordered = sorted(
+        (cid for cid, s in series.items() if s[-1] or s[-2]), key=lambda cid: (-series[cid][-1], labels.get(cid, ""))
+    )
+    rows = []
+    for rank, cid in enumerate(ordered, start=1):
+        current, previous = series[cid][-1], series[cid][-2]
+        rows.append(
+            RankingRow(
+                rank=rank,
+                category_id=cid,
+                category=labels.get(cid, str(cid)),
+                count=current,
+                share=metrics.ratio(current, total),
+                previous=previous,
+                change=current - previous,
+                change_pct=metrics.ratio(current - previous, previous),
+                trend=series[cid],
+            )
+        )
+    return rows
+
+
+def period_starts(filters: Filters, periods: int = TREND_PERIODS) -> list[date]:
+    return [filters.shifted(-(periods - 1 - i)).start for i in range(periods)]
+
+
+def heatmap(filters: Filters) -> tuple[list[tuple[int, str]], list[tuple[int, str]], dict[tuple[int, int], int]]:
+    """Category × region counts: (categories, regions, {(category_id, region_id): count})."""
+    rows = (
+        DailyVolume.objects.filter(filters.volume_q())
+        .values("category_id", "region_id")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    cells = {(row["category_id"], row["region_id"]): row["n"] for row in rows}
+    c_labels, r_labels = category_labels(), region_labels()
+    category_totals: Counter = Counter()
+    region_totals: Counter = Counter()
+    for (cid, rid), n in cells.items():
+        category_totals[cid] += n
+        region_totals[rid] += n
+    categories = [(cid, c_labels.get(cid, str(cid))) for cid, _n in category_totals.most_common()]
+    regions = [(rid, r_labels.get(rid, str(rid))) for rid, _n in region_totals.most_common()]
+    return categories, regions, cells
+
+
+@dataclass
+class RisingRow:
+    category_id: int
+    category: str
+    region_id: int | None
+    region: str
+    count: int
+    baseline_mean: float
+    ratio: float | None
+    p_value: float
+    model: str
+
+
+def rising(filters: Filters) -> list[RisingRow]:
+    """Categories and category × region cells significantly above their own recent baseline.
+
+    Baseline: the ``BASELINE_PERIODS`` periods before the current one. Test and thresholds are in
+    ``metrics.rising_test`` and docs/metrics.md; Bonferroni-corrected over every cell tested.
+    """
+    periods = BASELINE_PERIODS + 1
+    first = filters.shifted(-BASELINE_PERIODS)
+    rows = (
+        DailyVolume.objects.filter(filters.volume_q(start=first.start, end=filters.end))
+        .values("category_id", "region_id", "day")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    by_category: dict[int, list[int]] = defaultdict(lambda: [0] * periods)
+    by_cell: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * periods)
+    for row in rows:
+        index = (row["day"] - first.start).days // filters.length
+        by_category[row["category_id"]][index] += row["n"]
+        by_cell[(row["category_id"], row["region_id"])][index] += row["n"]
+    tests = len(by_category) + len(by_cell)
+    c_labels, r_labels = category_labels(), region_labels()
+    out = []
+    for key, series in [*((k, s) for k, s in by_category.items()), *by_cell.items()]:
+        result = metrics.rising_test(series[-1], series[:-1], tests=tests)
+        if not result.flagged:
+            continue
+        cid, rid = (key, None) if isinstance(key, int) else key
+        out.append(
+            RisingRow(
+                category_id=cid,
+                category=c_labels.get(cid, str(cid)),
+                region_id=rid,
+                region=r_labels.get(rid, "") if rid else "",
+                count=result.count,
+                baseline_mean=round(result.baseline_mean, 1),
+                ratio=metrics.ratio(result.count, result.baseline_mean),
+                p_value=result.p_value,
+                model=result.model,
+            )
+        )
+    out.sort(key=lambda r: (r.p_value, -r.count))
+    return out
+
+
+# --- Scorecards ---------------------------------------------------------------------------------
+
+_SCORE_VALUES = (*metrics.Scorecard.SUMS, "sign_minutes", "reply_minutes")
+
+
+def scorecards(filters: Filters, *, by: str = "bureau", scoped: bool = True) -> dict[int, metrics.Scorecard]:
+    """Scorecard per bureau (``by="bureau"``) or per appeal region (``by="region"``)."""
+    key = f"{by}_id"
+    cards: dict[int, metrics.Scorecard] = defaultdict(metrics.Scorecard)
+    for row in DailyScorecard.objects.filter(filters.scorecard_q(scoped=scoped)).values(key, *_SCORE_VALUES).order_by():
+        cards[row[key]].add(row)
+    return dict(cards)
+
+
+def overall_scorecard(filters: Filters) -> metrics.Scorecard:
+    total = metrics.Scorecard()
+    for row in DailyScorecard.objects.filter(filters.scorecard_q()).values(*_SCORE_VALUES).order_by():
+        total.add(row)
+    return total
+
+
+@dataclass
+class LeagueRow:
+    rank: int
+    id: int
+    name: str
+    card: metrics.Scorecard
+
+
+def league(filters: Filters, *, by: str) -> list[LeagueRow]:
+    """Bureaus or regions ranked by composite score (then response rate, then volume); unscoped."""
+    cards = scorecards(filters, by=by, scoped=False)
+    labels = bureau_labels() if by == "bureau" else region_labels()
+    ordered = sorted(
+        cards.items(),
+        key=lambda item: (
+            -(item[1].composite if item[1].composite is not None else -1),
+            -(item[1].response_rate or 0),
+            -item[1].dispatched,
+            labels.get(item[0], ""),
+        ),
+    )
+    return [
+        LeagueRow(rank=i, id=pk, name=labels.get(pk, str(pk)), card=card) for i, (pk, card) in enumerate(ordered, 1)
+    ]
+
+
+def scorecard_rows(filters: Filters) -> list[LeagueRow]:
+    """The scorecard table: the user's scope (all bureaus, or a lead's own bureau), by volume."""
+    cards = scorecards(filters, by="bureau")
+    labels = bureau_labels()
+    ordered = sorted(cards.items(), key=lambda item: (-item[1].dispatched, labels.get(item[0], "")))
+    return [
+        LeagueRow(rank=i, id=pk, name=labels.get(pk, str(pk)), card=card) for i, (pk, card) in enumerate(ordered, 1)
+    ]
+
+
+# --- KPIs and hot topics ------------------------------------------------------------------------
+
+
+@dataclass
+class Kpis:
+    appeals: int
+    card: metrics.Scorecard
+    previous_appeals: int
+    previous_card: metrics.Scorecard
+
+
+def kpis(filters: Filters) -> Kpis:
+    previous = filters.shifted(-1)
+    total = DailyVolume.objects.filter(filters.volume_q()).aggregate(n=Sum("count"))["n"] or 0
+    previous_total = DailyVolume.objects.filter(previous.volume_q()).aggregate(n=Sum("count"))["n"] or 0
+    return Kpis(total, overall_scorecard(filters), previous_total, overall_scorecard(previous))
+
+
+@dataclass
+class HotTopics:
+    category_id: int
+    category: str
+    appeals: int
+    terms: list[tuple[str, float, int, int]]
+
+
+def hot_topics(filters: Filters, *, categories: int = 5, top: int = 8) -> list[HotTopics]:
+    """Most characteristic terms of the top categories this period vs the previous four periods.
+
+    Term counts are per category and day (no region/industry dimension), so only the period and the
+    category selection follow the filters.
+    """
+    ranking = category_ranking(filters)[:categories]
+    if not ranking:
+        return []
+    baseline_start = filters.shifted(-HOT_TOPIC_BASELINE_PERIODS).start
+    ids = [row.category_id for row in ranking]
+    current: dict[int, Counter] = defaultdict(Counter)
+    baseline: dict[int, Counter] = defaultdict(Counter)
+    for row in (
+        DailyTerm.objects.filter(category_id__in=ids, day__gte=baseline_start, day__lte=filters.end)
+        .values("category_id", "term", "day")
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        target = current if row["day"] >= filters.start else baseline
+        target[row["category_id"]][row["term"]] += row["n"]
+    return [
+        HotTopics(
+            category_id=row.category_id,
+            category=row.category,
+            appeals=row.count,
+            terms=metrics.log_odds_terms(current[row.category_id], baseline[row.category_id], top=top),
+        )
+        for row in ranking
+    ]
