@@ -205,6 +205,10 @@ def staff_appeal_path(appeal_id: int) -> str:
     return f"/staff/appeals/{appeal_id}/"
 
 
+# The English names of the five rating levels (the Chinese ones come from RatingLevel's labels).
+RATING_EN = {5: "very satisfied", 4: "satisfied", 3: "basically satisfied", 2: "dissatisfied", 1: "very dissatisfied"}
+
+
 def _local(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -234,7 +238,7 @@ def render(delivery: Delivery) -> tuple[str, str]:
             reply_due=_local(appeal.reply_due),
             staff_url=settings.SITE_URL + staff_appeal_path(appeal.pk),
             rating=appeal.get_rating_level_display() if appeal.rating_level else "",
-            rating_en=str(appeal.rating_level or ""),
+            rating_en=RATING_EN.get(appeal.rating_level or 0, ""),
         )
     text = render_to_string(f"notifications/{delivery.channel}/{event_type}.txt", context).strip()
     if delivery.channel == Channel.SMS:

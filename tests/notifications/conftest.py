@@ -25,3 +25,21 @@ def _notify_isolation(settings, tmp_path):
     LocmemSMSBackend.outbox = []
     yield
     LocmemSMSBackend.outbox = []
+
+
+@pytest.fixture(autouse=True)
+def _plain_routing(monkeypatch):
+    """Route by category × region only (the bureau of the category's default type in that region).
+
+    The notification tests are about what happens *after* routing; pinning the decision keeps them
+    independent of the classifier and rule engine (tested in tests/routing) and fast.
+    """
+    from appeals import services
+    from routing.decisions import RoutingDecision
+    from routing.models import Bureau
+
+    def decide(*, category, region, **kwargs):
+        bureau = Bureau.objects.filter(region=region, bureau_type=category.default_bureau_type, is_active=True).first()
+        return RoutingDecision(bureau=bureau, explanation={"reason": "test"}, routed_category=category)
+
+    monkeypatch.setattr(services, "decide", decide)
