@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("通知")
+
+    def ready(self) -> None:
+        # Delivery/inbox/preference admin lives in its own module (admin.py holds the OutboxEvent admin).
+        from notifications import admin_deliveries  # noqa: F401

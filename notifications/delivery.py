@@ -122,6 +122,19 @@ def claim(delivery_id: int, *, force: bool = False) -> bool:
     )
 
 
+def requeue(delivery_ids: list[int]) -> list[int]:
+    """Give failed or dead deliveries a fresh set of attempts, due now; return the ids requeued.
+
+    Sent and in-flight deliveries are left alone (no duplicates). The last error stays visible
+    until a send succeeds. Used by the admin's retry action.
+    """
+    ids = list(Delivery.objects.filter(pk__in=delivery_ids, status__in=[S.DEAD, S.FAILED]).values_list("id", flat=True))
+    Delivery.objects.filter(pk__in=ids).update(
+        status=S.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_until=None
+    )
+    return ids
+
+
 def attempt_delivery(delivery_id: int, *, force: bool = False) -> str | None:
     """Send one delivery if it is due and nobody else is sending it; return its new status.
 
