@@ -315,6 +315,7 @@ def duplicate_candidates(*, user: Any, appeals: list[Appeal]) -> dict[int, list[
         appeal_queryset_for_user(user=user)
         .filter(submitted_at__range=(start, end))
         .exclude(state__in=[S.MERGED, S.REJECTED, S.WITHDRAWN])
+        .select_related(None)
         .only("id", "tracking_number", "title", "enterprise_id", "submitted_at", "state", "region_id")
         .order_by("submitted_at")[:2000]
     )

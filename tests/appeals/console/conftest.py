@@ -9,6 +9,14 @@ from appeals import services
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _rules_only_routing(monkeypatch):
+    """Console tests need predictable routing: rules and category defaults, no classifier guesses."""
+    from routing import decisions
+
+    monkeypatch.setattr(decisions, "_safe_classify", lambda title, description: None, raising=False)
+
+
 @pytest.fixture
 def login():
     """``login(user)`` returns a Django test client with ``user`` logged in."""

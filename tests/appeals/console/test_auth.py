@@ -32,7 +32,12 @@ def test_anonymous_user_is_sent_to_login(db):
 
 @pytest.mark.parametrize(
     ("role", "home"),
-    [("officer", "/staff/"), ("lead", "/staff/"), ("dispatcher", "/staff/dispatch/"), ("supervisor", "/staff/overdue/")],
+    [
+        ("officer", "/staff/"),
+        ("lead", "/staff/"),
+        ("dispatcher", "/staff/dispatch/"),
+        ("supervisor", "/staff/overdue/"),
+    ],
 )
 def test_login_redirects_each_role_to_its_console(hrss, dispatch_centre, role, home):
     bureau = hrss if role in ("officer", "lead") else dispatch_centre
