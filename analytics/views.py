@@ -1,0 +1,225 @@
+"""Dashboard, CSV downloads and the report archive.
+
+Who sees what: holders of ``analytics.view_analytics`` (managers, admins) see everything. Bureau
+leads (``appeals.lead_bureau``) see every chart and table restricted to their own bureau, plus the
+monthly league tables of all bureaus and regions; their reports are always scoped to their
+bureau. Everyone else gets 403.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from analytics import selectors, services, tables
+from analytics.forms import FilterForm, ReportRequestForm
+from analytics.models import Report
+from analytics.selectors import Filters
+
+
+@dataclass
+class Scope:
+    """``bureau_id`` None: everything; otherwise a bureau lead's own bureau."""
+
+    bureau_id: int | None
+    bureau_name: str = ""
+
+    @property
+    def full(self) -> bool:
+        return self.bureau_id is None
+
+
+def analytics_scope(user) -> Scope:
+    if user.has_perm("analytics.view_analytics"):
+        return Scope(None)
+    if user.has_perm("appeals.lead_bureau"):
+        profile = getattr(user, "staff_profile", None)
+        if profile is not None and profile.bureau_id is not None:
+            return Scope(profile.bureau_id, profile.bureau.display_name)
+    raise PermissionDenied(_("统计分析只对管理者和承办单位负责人开放。如需查看，请联系系统管理员开通权限。"))
+
+
+def month_filters(day: date) -> Filters:
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Filters(start=day.replace(day=1), end=day.replace(day=last))
+
+
+def _filters(request: HttpRequest, scope: Scope) -> tuple[FilterForm, Filters | None]:
+    form = FilterForm(request.GET or None)
+    if not request.GET:
+        form = FilterForm({})
+    if not form.is_valid():
+        return form, None
+    return form, form.to_filters(bureau_id=scope.bureau_id)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    scope = analytics_scope(request.user)
+    form, filters = _filters(request, scope)
+    context = {"form": form, "scope": scope, "query": request.GET.urlencode()}
+    if filters is None:
+        return render(request, "analytics/dashboard.html", context, status=400)
+    kpis = selectors.kpis(filters)
+    ranking = selectors.category_ranking(filters)
+    topics = selectors.hot_topics(filters) if scope.full else []
+    league_period = month_filters(filters.end)
+    heat_categories, heat_regions, heat_cells = selectors.heatmap(filters)
+    context.update(
+        filters=filters,
+        previous=filters.shifted(-1),
+        kpis=kpis,
+        kpi_table=tables.kpi_table(filters, kpis),
+        ranking_table=tables.ranking_table(filters, ranking),
+        trend_table=tables.trend_table(filters, ranking),
+        heatmap_table=tables.heatmap_table(filters),
+        rising_table=tables.rising_table(filters),
+        scorecard_table=tables.scorecard_table(filters),
+        league_period=league_period,
+        league_bureaus=tables.league_table(league_period, by="bureau"),
+        league_regions=tables.league_table(league_period, by="region"),
+        hot_topics=topics,
+        hot_topics_table=tables.hot_topics_table(filters, topics) if scope.full else None,
+        chart_data={
+            "ranking": {"categories": [r.category for r in ranking], "counts": [r.count for r in ranking]},
+            "trend": {
+                "periods": tables.trend_table(filters, ranking).headers[1:],
+                "series": [{"name": r.category, "data": r.trend} for r in ranking[:6]],
+            },
+            "heatmap": {
+                "categories": [name for _id, name in heat_categories],
+                "regions": [name for _id, name in heat_regions],
+                "cells": [
+                    [ri, ci, heat_cells.get((cid, rid), 0)]
+                    for ci, (cid, _c) in enumerate(heat_categories)
+                    for ri, (rid, _r) in enumerate(heat_regions)
+                ],
+            },
+        },
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def table_csv(request: HttpRequest, name: str) -> HttpResponse:
+    scope = analytics_scope(request.user)
+    form, filters = _filters(request, scope)
+    if filters is None:
+        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
+    if name in tables.LEAGUES:
+        table = tables.league_table(month_filters(filters.end), by=tables.LEAGUES[name])
+    elif name in tables.TABLES:
+        if name == "hot-topics" and not scope.full:
+            raise PermissionDenied(_("热点词涵盖所有单位的诉求，只对管理者开放。"))
+        table = tables.TABLES[name](filters)
+    else:
+        raise Http404(_("没有这个表格。"))
+    return tables.csv_response(table, f"huying-{name}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv")
+
+
+def _reports_for(scope: Scope):
+    reports = Report.objects.select_related("requested_by")
+    if scope.full:
+        return reports
+    return reports.filter(filters__bureau_id=scope.bureau_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reports(request: HttpRequest) -> HttpResponse:
+    scope = analytics_scope(request.user)
+    if request.method == "POST":
+        form = ReportRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                report = services.report_request(
+                    user=request.user,
+                    filters=form.to_filters(bureau_id=scope.bureau_id),
+                    language=form.cleaned_data["language"],
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("analytics:report-detail", report.pk)
+        status = 400
+    else:
+        form = ReportRequestForm(initial={"language": "en" if (get_language() or "").startswith("en") else "zh-hans"})
+        status = 200
+    return render(
+        request,
+        "analytics/reports.html",
+        {"form": form, "scope": scope, "reports": _reports_for(scope)[:100]},
+        status=status,
+    )
+
+
+def _report_for(request: HttpRequest, pk: int) -> Report:
+    scope = analytics_scope(request.user)
+    report = _reports_for(scope).filter(pk=pk).first()
+    if report is None:
+        raise Http404(_("找不到这份报表，或您没有权限查看。"))
+    return report
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    return render(
+        request,
+        "analytics/report_detail.html",
+        {
+            "report": report,
+            "filters_text": _filters_text(report),
+            "progress_url": reverse("analytics:report-progress", args=[pk]),
+        },
+    )
+
+
+def _filters_text(report: Report) -> str:
+    from analytics import report as workbook
+
+    return workbook.describe_filters(services.report_filters(report), workbook.Writer(get_language() or "zh-hans"))
+
+
+@login_required
+@require_GET
+def report_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    report = _report_for(request, pk)
+    return JsonResponse(
+        {
+            "status": report.status,
+            "status_label": report.get_status_display(),
+            "progress": report.progress,
+            "error": report.error if report.status == Report.Status.FAILED else "",
+            "download_url": reverse("analytics:report-download", args=[pk])
+            if report.status == Report.Status.DONE
+            else "",
+        }
+    )
+
+
+@login_required
+@require_GET
+def report_download(request: HttpRequest, pk: int) -> FileResponse:
+    report = _report_for(request, pk)
+    if report.status != Report.Status.DONE or not report.file:
+        raise Http404(_("报表还没有生成完成，请稍后再下载。"))
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

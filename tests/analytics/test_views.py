@@ -1,0 +1,186 @@
+"""Dashboard, CSV and report pages: permissions, scoping, filters, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from analytics import services
+from analytics.models import Report
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+PERIOD = {"start": "2026-09-14", "end": "2026-11-29"}
+
+
+@pytest.fixture
+def manager(db):
+    return factories.staff_user("manager", None)
+
+
+def _csv(response) -> list[list[str]]:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    text = content.decode("utf-8")
+    assert text.startswith("\ufeff"), "Excel needs the byte-order mark to read UTF-8"
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/analytics/")
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+@pytest.mark.parametrize("role", ["officer", "dispatcher", "supervisor"])
+def test_staff_without_analytics_permission_are_denied(client, hrss, role):
+    client.force_login(factories.staff_user(role, hrss))
+    for url in ("/analytics/", "/analytics/csv/ranking/", "/analytics/reports/"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_manager_sees_every_section(client, manager, populated):
+    client.force_login(manager)
+    response = client.get("/analytics/", PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for heading in ("关键指标", "上升类别预警", "类别排行", "近8期趋势", "地区×类别热力图", "承办单位考核", "热点词"):
+        assert heading in html, heading
+    assert 'id="chart-ranking"' in html and "vendor/echarts.min.js" in html
+    context = response.context
+    names = [row[0] for row in context["scorecard_table"].rows]
+    assert len(names) == len(populated.bureaus)
+    # Every bureau is in the league table, and every table has a CSV link carrying the filters.
+    assert len(context["league_bureaus"].rows) == len(populated.bureaus)
+    assert "/analytics/csv/scorecard/?start=2026-09-14" in html
+
+
+def test_lead_sees_own_bureau_in_full_and_others_only_in_league(client, populated):
+    own = populated.bureaus[0]
+    lead = factories.staff_user("lead", own)
+    client.force_login(lead)
+    response = client.get("/analytics/", PERIOD)
+    assert response.status_code == 200
+    context = response.context
+    assert [row[0] for row in context["scorecard_table"].rows] == [own.display_name]
+    assert {row[1] for row in context["league_bureaus"].rows} == {b.display_name for b in populated.bureaus}
+    # Volume is scoped too: the lead's ranking counts only their bureau's appeals.
+    from appeals.models import Appeal
+
+    ranking_total = sum(row[2] for row in context["ranking_table"].rows)
+    assert (
+        ranking_total
+        == Appeal.objects.filter(bureau=own, submitted_at__date__gte="2026-09-14", submitted_at__date__lte="2026-11-29")
+        .exclude(state__in=["merged", "rejected"])
+        .count()
+    )
+    assert ranking_total > 0
+    assert context["hot_topics_table"] is None
+    assert client.get("/analytics/csv/hot-topics/", PERIOD).status_code == 403
+    rows = _csv(client.get("/analytics/csv/league-bureaus/", PERIOD))
+    assert len(rows) == 1 + len(populated.bureaus)
+    rows = _csv(client.get("/analytics/csv/scorecard/", PERIOD))
+    assert [r[0] for r in rows[1:]] == [own.display_name]
+
+
+def test_csv_of_every_table(client, manager, populated):
+    client.force_login(manager)
+    for name in (
+        "kpis",
+        "ranking",
+        "trend",
+        "heatmap",
+        "rising",
+        "scorecard",
+        "hot-topics",
+        "league-bureaus",
+        "league-regions",
+    ):
+        response = client.get(f"/analytics/csv/{name}/", PERIOD)
+        assert response.status_code == 200, name
+        assert response["Content-Type"].startswith("text/csv")
+        assert "attachment" in response["Content-Disposition"]
+        rows = _csv(response)
+        assert rows[0], name
+    ranking = _csv(client.get("/analytics/csv/ranking/", PERIOD))
+    html_total = sum(int(r[2]) for r in ranking[1:])
+    kpis = _csv(client.get("/analytics/csv/kpis/", PERIOD))
+    assert int(kpis[1][1]) == html_total  # appeals received = sum of the ranking
+    assert client.get("/analytics/csv/nope/", PERIOD).status_code == 404
+
+
+def test_bad_filters_explain_the_fix(client, manager):
+    client.force_login(manager)
+    response = client.get("/analytics/", {"start": "2026-11-10", "end": "2026-11-01"})
+    assert response.status_code == 400
+    assert "结束日期早于开始日期" in response.content.decode()
+    response = client.get("/analytics/", {"start": "2024-01-01", "end": "2026-01-01"})
+    assert response.status_code == 400 and "一年" in response.content.decode()
+
+
+def test_filters_narrow_the_ranking(client, manager, populated):
+    client.force_login(manager)
+    everything = client.get("/analytics/", PERIOD).context["ranking_table"].rows
+    web_only = client.get("/analytics/", {**PERIOD, "channel": "web"}).context["ranking_table"].rows
+    assert 0 < sum(r[2] for r in web_only) < sum(r[2] for r in everything)
+
+
+def test_on_demand_report_flow(client, manager, populated, django_capture_on_commit_callbacks):
+    client.force_login(manager)
+    with (
+        mock.patch("analytics.tasks.build_report.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post("/analytics/reports/", {**PERIOD, "channel": "api", "language": "en"})
+    report = Report.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("analytics:report-detail", args=[report.pk])
+    delay.assert_called_once_with(report.pk)
+    assert report.filters == {"channel": "api"} and report.status == Report.Status.PENDING
+    progress = client.get(f"/analytics/reports/{report.pk}/progress.json").json()
+    assert progress["status"] == "pending" and progress["download_url"] == ""
+    assert client.get(f"/analytics/reports/{report.pk}/download/").status_code == 404
+
+    services.report_generate(report_id=report.pk)
+    progress = client.get(f"/analytics/reports/{report.pk}/progress.json").json()
+    assert progress["status"] == "done" and progress["progress"] == 100
+    page = client.get(f"/analytics/reports/{report.pk}/")
+    assert page.status_code == 200 and "<progress" in page.content.decode()
+    download = client.get(progress["download_url"])
+    assert download.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert workbook.sheetnames[0] == "Summary"
+    # On-demand reports are not announced to every manager.
+    from notifications.models import OutboxEvent
+
+    assert not OutboxEvent.objects.filter(event_type="report.ready").exists()
+    assert "下载 Excel" in client.get("/analytics/reports/").content.decode()
+
+
+def test_report_request_validation(client, manager):
+    client.force_login(manager)
+    response = client.post("/analytics/reports/", {"start": "", "end": "2026-11-01", "language": "zh-hans"})
+    assert response.status_code == 400
+    assert "请选择日期" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_lead_reports_are_scoped_and_private(client, populated, manager):
+    own, other = populated.bureaus[0], populated.bureaus[1]
+    lead = factories.staff_user("lead", own)
+    client.force_login(lead)
+    with mock.patch("analytics.tasks.build_report.delay"):
+        client.post("/analytics/reports/", {**PERIOD, "language": "zh-hans"})
+    mine = Report.objects.get()
+    assert mine.filters == {"bureau_id": own.pk}
+    others = services.report_request(
+        user=manager,
+        filters=services.report_filters(mine).__class__(start=mine.period_start, end=mine.period_end),
+        language="zh-hans",
+    )
+    assert client.get(f"/analytics/reports/{others.pk}/").status_code == 404
+    assert client.get(f"/analytics/reports/{mine.pk}/").status_code == 200
+    client.force_login(factories.staff_user("lead", other))
+    assert client.get(f"/analytics/reports/{mine.pk}/download/").status_code == 404
