@@ -44,4 +44,16 @@ app.conf.beat_schedule = {
         "task": "analytics.tasks.weekly_report",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
+    # Routing: the deadline sweep (warning / 催办 / 督办, once each; merged appeals told of their master's
+    # outcome). Every 5 minutes: urgent sign-for limits are 2 working hours, so a 5-minute lag is small.
+    "routing-deadline-sweep": {
+        "task": "routing.deadline_sweep",
+        "schedule": float(os.environ.get("ROUTING_SWEEP_SECONDS", "300")),
+    },
+    # Routing: learn from dispatchers' manual routing — harvest labelled examples, train a new classifier
+    # version. Nightly at 02:30 Asia/Shanghai, when nobody is filing or dispatching.
+    "routing-retrain-classifier": {
+        "task": "routing.retrain_classifier",
+        "schedule": crontab(minute=30, hour=2),
+    },
 }

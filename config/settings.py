@@ -310,6 +310,9 @@ NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "360
 NOTIFY_REDISPATCH_AFTER_SECONDS = float(os.environ.get("NOTIFY_REDISPATCH_AFTER_SECONDS", "30"))
 # Queue the delivery task right after commit (off: only the periodic re-dispatch delivers).
 NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
+# Celery queue for the delivery tasks queued after commit (empty: Celery's default queue). A
+# dedicated queue lets a separate worker serve notifications.
+NOTIFY_TASK_QUEUE = os.environ.get("NOTIFY_TASK_QUEUE", "") or None
 # Seconds a live presence entry ("viewing", "typing") lasts without a refresh from its browser.
 NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
 
@@ -345,4 +348,33 @@ PORTAL_RATE_LIMITS = {
     "api_client": os.environ.get("API_RATE_CLIENT", "600/m"),
     # Lookups per API client key.
     "api_lookup": os.environ.get("API_RATE_LOOKUP", "300/m"),
+}
+
+# --- Routing, classifier, assignment and deadlines (routing app; docs/routing.md) ---------------
+
+ROUTING = {
+    # Category "other": the classifier's suggestion routes automatically at or above this confidence;
+    # below it the appeal goes to triage with the suggestion shown.
+    "AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_AUTO_ROUTE_CONFIDENCE", "0.7")),
+    # A chosen category "clearly contradicts" the text when the classifier gives it at most this
+    # probability and prefers another category; the disagreement is then flagged (disputed).
+    "CONTRADICTION_MAX_PROBABILITY": float(os.environ.get("ROUTING_CONTRADICTION_MAX_PROBABILITY", "0.005")),
+    # A contradicted choice is re-routed automatically only at or above this confidence (else triage).
+    "CONTRADICTION_AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_CONTRADICTION_CONFIDENCE", "0.95")),
+    # Classifier features ("char" n-grams or "jieba" words; measured in bench/routing_accuracy.py).
+    "CLASSIFIER_FEATURES": os.environ.get("ROUTING_CLASSIFIER_FEATURES", "char"),
+    "CLASSIFIER_RELOAD_SECONDS": env_int("ROUTING_CLASSIFIER_RELOAD_SECONDS", 60),
+    # Duplicate suggestions (并单): same enterprise, similar text, filed within this many days.
+    "DUPLICATE_WINDOW_DAYS": env_int("ROUTING_DUPLICATE_WINDOW_DAYS", 14),
+    "DUPLICATE_MIN_SIMILARITY": float(os.environ.get("ROUTING_DUPLICATE_MIN_SIMILARITY", "0.35")),
+    # Working-hour limits count inside these hours of working days, in this time zone.
+    "CALENDAR_TIME_ZONE": "Asia/Shanghai",
+    "WORKING_HOURS": (os.environ.get("ROUTING_WORKDAY_START", "09:00"), os.environ.get("ROUTING_WORKDAY_END", "18:00")),
+    # Deadline sweep: warn this fraction of the window before a deadline (at most WARNING_HOURS before),
+    # urge (催办) at the deadline, supervise (督办) this many working days after it.
+    "WARNING_FRACTION": float(os.environ.get("ROUTING_WARNING_FRACTION", "0.2")),
+    "WARNING_HOURS": env_int("ROUTING_WARNING_HOURS", 24),
+    "SUPERVISE_AFTER_WORKING_DAYS": env_int("ROUTING_SUPERVISE_AFTER_WORKING_DAYS", 2),
+    # Co-handling: working days a co-handler has for its part unless the inviter says otherwise.
+    "COHANDLING_WORKING_DAYS": env_int("ROUTING_COHANDLING_WORKING_DAYS", 3),
 }

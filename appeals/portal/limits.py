@@ -1,0 +1,40 @@
+"""Rate limits of the public portal and the API (django-ratelimit's counters in the cache).
+
+Rates come from ``settings.PORTAL_RATE_LIMITS``; ``RATELIMIT_ENABLE=false`` turns them all off.
+A limited request learns how long to wait, so the message can say when to try again.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
+
+
+def wait_seconds(request, *, name: str, value: str | None = None) -> int:
+    """Count one request against limit ``name``; 0 if allowed, else the seconds until the window ends.
+
+    ``value`` is what the limit is keyed on (e.g. a credit code); None keys on the client address.
+    """
+    rate = settings.PORTAL_RATE_LIMITS.get(name)
+    if not rate:
+        return 0
+    key = "ip" if value is None else (lambda _group, _request: value)
+    usage = get_usage(request, group=f"huying.{name}", key=key, rate=rate, increment=True)
+    if usage is None or not usage["should_limit"]:
+        return 0
+    return max(int(usage["time_left"]), 1)
+
+
+def message(wait: int) -> str:
+    """Tell the person when to try again, in minutes and as a clock time."""
+    minutes = max(1, math.ceil(wait / 60))
+    at = timezone.localtime(timezone.now() + timedelta(seconds=wait))
+    return _(
+        "操作太频繁了。为防止滥用，同一来源在一段时间内的次数有上限。请在%(minutes)d分钟后（%(time)s以后）再试；"
+        "如有急事，可拨打12345热线。"
+    ) % {"minutes": minutes, "time": at.strftime("%H:%M")}

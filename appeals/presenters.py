@@ -1,0 +1,165 @@
+"""What the appellant sees of an appeal: plain-language sentences from the audit trail.
+
+Only events listed in ``_SENTENCES`` are shown; anything else (internal notes, co-handling,
+reviews inside the bureau, reassignment, kinds added later) stays hidden by default. Staff are
+never named: the appellant sees the bureau. Used by the portal status page and the API lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from appeals.models import Appeal, AppealEvent, AppealMessage, AppealState, Attachment, RatingLevel
+from routing import deadlines
+from routing.models import Bureau
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str
+    at: datetime
+    text: str
+    detail: str = ""
+
+
+def _level_label(level) -> str:
+    try:
+        return str(RatingLevel(int(level)).label)
+    except (TypeError, ValueError):
+        return ""
+
+
+def _bureau_name(data: dict, bureaus: dict[int, Bureau]) -> str:
+    bureau = bureaus.get(data.get("bureau_id"))
+    if bureau is not None:
+        return bureau.display_name
+    return str(data.get("bureau") or _("承办单位"))
+
+
+def _format_due(value) -> str:
+    due = parse_datetime(value) if isinstance(value, str) else value
+    if due is None:
+        return ""
+    return timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+
+
+def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dict[int, str]) -> TimelineEntry | None:
+    data = event.data or {}
+    kind = event.kind
+    text = ""
+    detail = ""
+    if kind == "submitted":
+        text = _("您提交了诉求，平台已受理。")
+    elif kind == "triage":
+        text = _("诉求已交由分拨中心人工分派。")
+    elif kind in ("dispatched", "redispatched"):
+        text = _("诉求已派给%(bureau)s办理。") % {"bureau": _bureau_name(data, bureaus)}
+    elif kind == "signed_for":
+        text = _("承办单位已签收，正在办理。")
+    elif kind == "message.contact":
+        text = _("承办单位已与您联系。")
+    elif kind == "message.info_request":
+        text = _("承办单位请您补充材料。")
+        detail = info_requests.get(data.get("message_id"), "")
+    elif kind == "message.appellant":
+        text = _("您补充了说明或材料。")
+    elif kind == "extension_approved":
+        text = _("答复时限延长至%(date)s。") % {"date": _format_due(data.get("new_due"))}
+        reason = data.get("request_reason") or ""
+        detail = _("延期原因：%(reason)s") % {"reason": reason} if reason else ""
+    elif kind == "replied":
+        text = _("承办单位已答复。")
+        detail = data.get("reply") or ""
+    elif kind == "closed":
+        if data.get("default"):
+            text = _("%(days)d天内未评价，系统按“基本满意”默认评价，诉求已办结。") % {
+                "days": settings.HUYING["DEFAULT_RATING_DAYS"]
+            }
+        else:
+            text = _("您评价为“%(level)s”，诉求已办结。") % {"level": _level_label(data.get("level"))}
+    elif kind == "reopened":
+        text = _("您评价为“%(level)s”，诉求已重新交办（重办）。") % {"level": _level_label(data.get("level"))}
+    elif kind == "followup_rated":
+        text = _("您追加了评价：“%(level)s”。") % {"level": _level_label(data.get("level"))}
+    elif kind == "withdrawn":
+        text = _("您撤回了诉求。")
+    elif kind == "rejected":
+        text = _("诉求不予受理。")
+        detail = event.reason
+    elif kind == "merged":
+        text = _("诉求与同一问题的其他诉求合并办理，答复会在这里显示。")
+    elif kind in ("urged", "supervised"):
+        text = _("平台已督促承办单位抓紧办理。")
+    if not text:
+        return None
+    return TimelineEntry(kind=kind, at=event.created_at, text=text, detail=detail)
+
+
+def timeline(appeal: Appeal, events: Iterable[AppealEvent]) -> list[TimelineEntry]:
+    """The appellant's timeline, oldest first. Never includes internal notes or staff names."""
+    events = list(events)
+    bureau_ids = {e.data.get("bureau_id") for e in events if isinstance(e.data, dict) and e.data.get("bureau_id")}
+    bureaus = {b.pk: b for b in Bureau.objects.filter(pk__in=bureau_ids)} if bureau_ids else {}
+    info_requests = dict(
+        AppealMessage.objects.filter(appeal=appeal, kind=AppealMessage.Kind.INFO_REQUEST).values_list("pk", "body")
+    )
+    entries = []
+    for event in events:
+        entry = _sentence(event, bureaus, info_requests)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def visible_attachments(appeal: Appeal) -> dict[str, list[Attachment]]:
+    """The appellant's own files and the files the bureau sent with its reply (not internal ones)."""
+    files = Attachment.objects.filter(appeal=appeal).select_related("message").order_by("created_at", "id")
+    mine: list[Attachment] = []
+    replies: list[Attachment] = []
+    for attachment in files:
+        if attachment.source in (Attachment.Source.APPEAL, Attachment.Source.SUPPLEMENT):
+            mine.append(attachment)
+        elif attachment.source == Attachment.Source.REPLY and (
+            attachment.message is None or attachment.message.kind == AppealMessage.Kind.INFO_REQUEST
+        ):
+            replies.append(attachment)
+    return {"mine": mine, "replies": replies}
+
+
+def appellant_may_see(attachment: Attachment) -> bool:
+    if attachment.source in (Attachment.Source.APPEAL, Attachment.Source.SUPPLEMENT):
+        return True
+    if attachment.source != Attachment.Source.REPLY:
+        return False
+    return attachment.message_id is None or attachment.message.kind == AppealMessage.Kind.INFO_REQUEST
+
+
+def current_deadline(appeal: Appeal) -> tuple[str, datetime | None]:
+    """What the appellant is waiting for next and by when (label, due), or ("", None)."""
+    if appeal.state in (AppealState.SUBMITTED, AppealState.TRIAGE, AppealState.DISPATCHED, AppealState.RETURNED):
+        return _("预计最迟答复时间"), expected_reply_by(appeal)
+    if appeal.state in (AppealState.HANDLING, AppealState.REVIEW):
+        return _("答复时限"), appeal.reply_due
+    if appeal.state == AppealState.REPLIED and appeal.replied_at:
+        return _("请在此时间前评价"), appeal.replied_at + timedelta(days=settings.HUYING["DEFAULT_RATING_DAYS"])
+    return "", None
+
+
+def expected_reply_by(appeal: Appeal) -> datetime:
+    """The latest expected first answer before the reply clock starts: sign-for limit + reply limit."""
+    if appeal.reply_due:
+        return appeal.reply_due
+    start = appeal.sign_for_due
+    if start is None:
+        # Still waiting for the dispatcher: allow the sign-for limit from submission as well.
+        start = deadlines.dispatch_deadlines(at=appeal.submitted_at, urgent=appeal.is_urgent, category=appeal.category)[
+            "sign_for_due"
+        ]
+    return deadlines.sign_for_deadlines(at=start, urgent=appeal.is_urgent, category=appeal.category)["reply_due"]
