@@ -150,10 +150,9 @@ class ElasticsearchSearch:
             submitted_at=appeal.submitted_at,
         )
 
-    def search_ids(self, query: str, *, limit: int = 100) -> list[int]:
-        terms = query_terms(query)
-        if not terms:
-            return []
+    def build_search(self, query: str, *, limit: int = 100):
+        """The elasticsearch-dsl Search for ``query``: every term must match the title (boosted), the
+        description (as a phrase, so CJK bigrams stay in order) or the tracking number exactly."""
         from elasticsearch_dsl import Q as EsQ
 
         must = [
@@ -166,11 +165,15 @@ class ElasticsearchSearch:
                 ],
                 minimum_should_match=1,
             )
-            for term in terms
+            for term in query_terms(query)
         ]
         search = self.document.search(using=self.alias).query(EsQ("bool", must=must)).source(False)
-        search = search.extra(size=min(limit, MAX_ES_HITS))
-        return [int(hit.meta.id) for hit in search.execute()]
+        return search.extra(size=min(limit, MAX_ES_HITS))
+
+    def search_ids(self, query: str, *, limit: int = 100) -> list[int]:
+        if not query_terms(query):
+            return []
+        return [int(hit.meta.id) for hit in self.build_search(query, limit=limit).execute()]
 
     def filter_queryset(self, queryset: QuerySet, query: str) -> QuerySet:
         if not query_terms(query):

@@ -14,7 +14,6 @@ urlpatterns = [
     path("appeals/<int:appeal_id>/", views.appeal_detail, name="appeal"),
     path("appeals/<int:appeal_id>/phone/", views.reveal_phone, name="reveal-phone"),
     path("appeals/<int:appeal_id>/<slug:action>/", views.appeal_action, name="appeal-action"),
-    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("dispatch/", boards.dispatch_board, name="dispatch"),
     path("dispatch/sections/", boards.dispatch_fragment, name="dispatch-fragment"),
     path("overdue/", boards.overdue_board, name="overdue"),

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,8 +23,7 @@ from appeals import selectors_console as sc
 from appeals.console import actions
 from appeals.console.common import is_xhr, page_range, role_home, staff_required
 from appeals.console.forms import QueueFilterForm
-from appeals.models import Attachment, CannedReply, PiiAccessLog
-from appeals.selectors import appeal_queryset_for_user
+from appeals.models import CannedReply, PiiAccessLog
 from appeals.validators import format_phone_national, mask_phone
 
 PAGE_SIZE = 25
@@ -186,21 +185,3 @@ def reveal_phone(request: HttpRequest, appeal_id: int) -> HttpResponse:
     if is_xhr(request):
         return JsonResponse({"phone": phone})
     return render(request, "console/appeal.html", appeal_context(request, appeal, revealed_phone=phone))
-
-
-@require_GET
-@staff_required()
-def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
-    """Serve an attachment to staff who may see its appeal; always as a download, never inline."""
-    attachment = Attachment.objects.filter(pk=attachment_id).select_related("appeal").first()
-    if attachment is None or not appeal_queryset_for_user(user=request.user).filter(pk=attachment.appeal_id).exists():
-        raise Http404(_("找不到这个附件，或者您无权查看。"))
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404(_("附件文件已丢失，请联系系统管理员。")) from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-    response["Content-Type"] = "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from appeals import services
 from appeals.models import AppealMessage, AppealState, CannedReply, Extension, PiiAccessLog
@@ -65,10 +66,14 @@ def test_sign_for_then_reply_with_attachment(login, officer, dispatched):
     dispatched.refresh_from_db()
     assert dispatched.state == AppealState.REPLIED
     attachment = dispatched.attachments.get()
-    download = client.get(f"/staff/attachments/{attachment.pk}/")
+    page = client.get(f"/staff/appeals/{dispatched.pk}/").content.decode()
+    url = reverse("portal:staff_attachment", args=[attachment.pk])
+    assert f'href="{url}"' in page
+    download = client.get(url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == b"%PDF-1.4 test"
     assert "attachment" in download["Content-Disposition"]
+    assert PiiAccessLog.objects.filter(user=officer, action="attachment_download").exists()
 
 
 def test_stale_version_gets_409_with_reload_link(login, officer, hrss, dispatched):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -30,8 +32,12 @@ ES_URL = settings.ELASTICSEARCH_URL
 )
 def backend(request, db):
     if request.param == "database":
-        return search.DatabaseSearch()
-    return search.ElasticsearchSearch(ES_URL, index_prefix=f"test-{request.node.name[:20].lower()}")
+        yield search.DatabaseSearch()
+        return
+    # A fresh index per test (lower-case letters and digits only, as Elasticsearch requires).
+    es = search.ElasticsearchSearch(ES_URL, index_prefix=f"huying-test-{uuid.uuid4().hex[:12]}")
+    yield es
+    es.document._index.delete(using=es.alias, ignore_unavailable=True)
 
 
 @pytest.fixture
@@ -114,3 +120,18 @@ def test_index_task_is_queued_after_commit_only_with_elasticsearch(
     with django_capture_on_commit_callbacks(execute=True):
         appeal = factories.submit(region=hrss.region).appeal
     assert queued and set(queued) == {appeal.pk}
+
+
+def test_elasticsearch_mapping_and_query_shape_without_a_server():
+    """What we send to Elasticsearch, checked offline: cjk-analysed text and an AND of the terms."""
+    es = search.ElasticsearchSearch("http://127.0.0.1:9", index_prefix="shape")
+    mapping = es.document._doc_type.mapping.to_dict()["properties"]
+    assert mapping["title"]["analyzer"] == "cjk" and mapping["description"]["analyzer"] == "cjk"
+    assert mapping["tracking_number"]["type"] == "keyword"
+    body = es.build_search("招工　补贴", limit=50).to_dict()
+    musts = body["query"]["bool"]["must"]
+    assert len(musts) == 2
+    assert musts[0]["bool"]["should"][0]["match_phrase"]["title"]["query"] == "招工"
+    assert musts[1]["bool"]["should"][1]["match_phrase"]["description"] == "补贴"
+    assert body["size"] == 50 and body["_source"] is False
+    assert es.index_name == "shape-appeals"
