@@ -42,6 +42,11 @@ class World:
 
 @pytest.fixture
 def world(city, dispatch_centre) -> World:
+    return build_world(city, dispatch_centre)
+
+
+def build_world(city: Region, dispatch_centre: Bureau) -> World:
+    """Two cities (one with a district), hrss and finance bureaus in each, an officer per bureau."""
     second = factories.RegionFactory(code="zhongshan", name="中山市", name_en="Zhongshan")
     district = Region.objects.create(
         code="chancheng", name="禅城区", name_en="Chancheng", level=Region.Level.DISTRICT, parent=city
@@ -64,13 +69,15 @@ def at(day: datetime, hours: float) -> datetime:
     return day + timedelta(hours=hours)
 
 
-def simulate(world: World, *, seed: int, count: int, start: datetime, days: int) -> list[Appeal]:
+def simulate(
+    world: World, *, seed: int, count: int, start: datetime, days: int, categories: list[str] | None = None
+) -> list[Appeal]:
     """Submit ``count`` appeals spread over ``days`` from ``start`` and drive each one randomly."""
     rng = random.Random(seed)
     made = []
     for _ in range(count):
         t0 = start + timedelta(minutes=rng.randrange(days * 24 * 60))
-        code = rng.choice(CATEGORIES)
+        code = rng.choice(categories or CATEGORIES)
         title, body = rng.choice(TEXTS[code])
         with time_machine.travel(t0, tick=False):
             submitted = factories.submit(

@@ -36,7 +36,7 @@
       grid: { left: 8, right: 16, top: 40, bottom: 20, containLabel: true },
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", top: 0 },
-      xAxis: { type: "category", data: trend.periods, boundaryGap: false },
+      xAxis: { type: "category", data: trend.periods, boundaryGap: true },
       yAxis: { type: "value", minInterval: 1 },
       series: trend.series.map(function (s) {
         return { name: s.name, type: "line", data: s.data, symbolSize: 6 };
