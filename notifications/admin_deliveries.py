@@ -6,6 +6,7 @@ admin) stays a separate block owned by its author.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -45,7 +46,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         queued = 0
         for delivery_id in ids:
             try:
-                retry_delivery.apply_async(args=[delivery_id], kwargs={"force": True}, retry=False)
+                retry_delivery.apply_async(
+                    args=[delivery_id], kwargs={"force": True}, retry=False, queue=settings.NOTIFY_TASK_QUEUE
+                )
                 queued += 1
             except Exception:  # noqa: BLE001 - broker down: the periodic re-dispatch sends them
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -42,13 +43,28 @@ def _after_commit(event_id: int, message: dict[str, Any]) -> None:
         kick(event_id)
 
 
+# While the broker is known to be down, requests do not pay a connection timeout on every commit:
+# for this long after a failed publish, kicks are skipped and the periodic re-dispatch delivers.
+BROKER_BACKOFF_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
 def kick(event_id: int) -> bool:
     """Queue the delivery task for one outbox row; False (logged) if the broker is unreachable."""
+    global _broker_down_until
     from notifications.tasks import process_event
 
+    if time.monotonic() < _broker_down_until:
+        return False
     try:
-        process_event.apply_async(args=[event_id], retry=False)
+        process_event.apply_async(args=[event_id], retry=False, queue=getattr(settings, "NOTIFY_TASK_QUEUE", None))
     except Exception as exc:  # noqa: BLE001 - any broker failure: the re-dispatch covers it
-        logger.warning("Broker unreachable; outbox event %s waits for the periodic re-dispatch (%s)", event_id, exc)
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning(
+            "Broker unreachable; outbox event %s waits for the periodic re-dispatch (%s). Not retrying for %d s.",
+            event_id,
+            exc,
+            BROKER_BACKOFF_SECONDS,
+        )
         return False
     return True

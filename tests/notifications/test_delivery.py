@@ -251,7 +251,10 @@ def test_broker_down_at_commit_is_logged_and_the_appeal_is_saved(
 ):
     settings.NOTIFY_KICK_DELIVERY = True
 
+    attempts = []
+
     def broker_down(*args, **kwargs):
+        attempts.append(args)
         raise ConnectionRefusedError("broker unreachable")
 
     monkeypatch.setattr(tasks.process_event, "apply_async", broker_down)
@@ -260,6 +263,8 @@ def test_broker_down_at_commit_is_logged_and_the_appeal_is_saved(
     assert submitted.appeal.pk
     assert "periodic re-dispatch" in caplog.text
     assert OutboxEvent.objects.filter(appeal=submitted.appeal, processed_at__isnull=True).count() == 2
+    # One failed publish opens the circuit: the second event of the same request did not wait on the broker.
+    assert len(attempts) == 1
 
 
 def test_file_sms_backend_appends_json_lines(tmp_path, settings):
