@@ -259,6 +259,21 @@ def return_reason(*, appeal: Appeal) -> str:
 # --- Dispatcher --------------------------------------------------------------------------------
 
 
+TRIAGE_REASONS: dict[str, Any] = {
+    "category_other": _("诉求人选择了“其他”类别"),
+    "category_other_low_confidence": _("“其他”类别，分类建议把握不足"),
+    "disputed_low_confidence": _("填报类别与内容不符，分类建议把握不足"),
+    "no_rule": _("没有匹配的分拨规则或承办单位"),
+    "router_error": _("自动分拨出错"),
+}
+
+
+def triage_reason(appeal: Appeal) -> str:
+    """Why routing left the appeal to a dispatcher, in words (the stored code when unknown)."""
+    code = (appeal.routing_explanation or {}).get("reason", "")
+    return str(TRIAGE_REASONS.get(code, code))
+
+
 def triage_queue(*, user: Any) -> QuerySet[Appeal]:
     return with_due(
         appeal_queryset_for_user(user=user)

@@ -41,6 +41,7 @@ def _dispatch_context(request: HttpRequest) -> dict[str, Any]:
                 "appeal": appeal,
                 "suggested": sc.suggested_bureau(appeal=appeal, bureaus=bureaus),
                 "duplicates": duplicates.get(appeal.pk, []),
+                "reason": sc.triage_reason(appeal),
             }
             for appeal in triage
         ],

@@ -101,6 +101,15 @@ def _can_reveal_phone(appeal, user) -> bool:
     return appeal.officer_id is not None and perms.is_assigned_officer_or_lead(appeal, user)
 
 
+def _current_due(appeal):
+    """The deadline that runs now: sign-for while dispatched, reply while handling or in review."""
+    if appeal.state == "dispatched":
+        return appeal.sign_for_due
+    if appeal.state in ("handling", "review"):
+        return appeal.reply_due
+    return None
+
+
 def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]:
     user = request.user
     available = actions.available_actions(appeal, user)
@@ -114,7 +123,9 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "canned_replies": canned.order_by("title") if "reply" in available else [],
         "masked_phone": mask_phone(appeal.contact_phone),
         "can_reveal_phone": _can_reveal_phone(appeal, user),
-        "due_status": sc.due_status(appeal.reply_due if appeal.state != "dispatched" else appeal.sign_for_due),
+        "due_status": sc.due_status(_current_due(appeal)),
+        "due_label": sc.due_label(_current_due(appeal)),
+        "has_actions": any(name != "note" for name in available),
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),
     }

@@ -100,13 +100,15 @@
       refreshCounts();
     }, 150);
   }
-  root.addEventListener("focusout", function () {
+  function refreshStale() {
     setTimeout(function () {
       regions.forEach(function (region) {
         if (region.getAttribute("data-stale") && !isBusy(region)) { refreshRegion(region); }
       });
     }, 200);
-  });
+  }
+  root.addEventListener("focusout", refreshStale);
+  root.addEventListener("toggle", refreshStale, true); // a <details> row form was closed
 
   document.addEventListener("huying:event", function (e) {
     var detail = e.detail || {};

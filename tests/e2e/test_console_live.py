@@ -153,6 +153,7 @@ def test_dispatch_appears_live_and_presence_warns_of_a_second_writer(browser, as
 
         # The dispatcher routes the triage appeal with one click on the classifier's suggestion.
         row = dispatcher.locator(f"tr[data-appeal-id='{appeal_id}']")
+        screenshot(dispatcher, "console-dispatch-before")
         with dispatcher.expect_navigation():
             row.locator("button[data-one-click]").click()
         screenshot(dispatcher, "console-dispatch-after")
@@ -190,3 +191,29 @@ def test_dispatch_appears_live_and_presence_warns_of_a_second_writer(browser, as
     finally:
         for ctx in (officer_ctx, dispatcher_ctx, lead_ctx):
             ctx.close()
+
+
+def test_console_pages_have_no_axe_violations(browser, asgi_server):
+    from tests.e2e.conftest import axe_violations, format_violations
+
+    base, appeal_id = asgi_server["base"], asgi_server["appeal"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/staff/login/")
+        assert axe_violations(page) == [], format_violations(axe_violations(page))
+        screenshot(page, "console-login")
+        context.close()
+        for username, urls in (
+            ("officer1", ["/staff/", f"/staff/appeals/{appeal_id}/"]),
+            ("disp1", ["/staff/dispatch/", "/staff/overdue/", f"/staff/appeals/{appeal_id}/"]),
+        ):
+            context, page = _session(browser, base, username)
+            for url in urls:
+                page.goto(base + url)
+                violations = axe_violations(page)
+                assert violations == [], f"{url}: {format_violations(violations)}"
+                screenshot(page, f"console-{username}-{url.strip('/').replace('/', '-') or 'home'}")
+            context.close()
+    finally:
+        context.close()
