@@ -214,6 +214,8 @@ EVENT_LABELS: dict[str, Any] = {
     "warned": _("临期预警"),
     "urged": _("催办"),
     "supervised": _("督办"),
+    "reassigned": _("改派承办人"),
+    "assigned": _("分配承办人"),
 }
 
 

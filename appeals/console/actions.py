@@ -36,6 +36,15 @@ class Outcome:
     redirect_to: str = ""
 
 
+def _reassign_service() -> Callable[..., Any] | None:
+    """``routing.services.appeal_reassign`` (the routing area's 改派承办人), if that module provides it."""
+    try:
+        from routing import services as routing_services
+    except ImportError:
+        return None
+    return getattr(routing_services, "appeal_reassign", None)
+
+
 def available_actions(appeal: Appeal, user: Any) -> list[str]:
     """Names of the actions ``user`` may take on ``appeal`` now, in the order the page lists them."""
     transitions = {t.name for t in appeal.get_available_user_state_transitions(user)}
@@ -54,6 +63,12 @@ def available_actions(appeal: Appeal, user: Any) -> list[str]:
         pending = any(e.status == Extension.Status.PENDING for e in appeal.extensions.all())
         if not pending and appeal.extension_count < deadlines.MAX_EXTENSIONS:
             names.append("extension")
+    if (
+        appeal.state in (S.DISPATCHED, S.HANDLING, S.REVIEW)
+        and perms.is_bureau_lead(appeal, user)
+        and _reassign_service() is not None
+    ):
+        names.append("reassign")
     if "return_to_dispatch" in transitions:
         names.append("return")
     if "dispatch" in transitions:
@@ -85,6 +100,7 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
     "merge": console_forms.MergeForm,
     "reject": console_forms.ReasonForm,
     "decide_extension": console_forms.ExtensionDecisionForm,
+    "reassign": console_forms.ReassignForm,
 }
 
 
@@ -94,6 +110,8 @@ def blank_forms(appeal: Appeal, available: list[str]) -> dict[str, forms.Form]:
     result: dict[str, forms.Form] = {}
     for name in available:
         form = FORM_CLASSES[name](initial=initial, prefix=name)
+        if name == "reassign":
+            form.fields["officer"].queryset = console_forms.bureau_officers(appeal)
         if name in ("dispatch", "arbitrate"):
             form.fields["bureau"].queryset = form.fields["bureau"].queryset.exclude(bureau_type__code="dispatch")
         result[name] = form
@@ -185,6 +203,13 @@ def _run(action: str, request: HttpRequest, appeal: Appeal, data: dict[str, Any]
         _stale(appeal, version)
         services.appeal_reject(appeal_id=pk, user=user, reason=data["reason"])
         return _("已作不予受理处理，诉求人会看到理由。")
+    if action == "reassign":
+        reassign = _reassign_service()
+        if reassign is None:
+            raise services.NotAllowed(_("改派承办人功能暂不可用。"), code="unavailable")
+        _stale(appeal, version)
+        reassign(appeal_id=pk, user=user, officer_id=data["officer"].pk, reason=data.get("reason", ""))
+        return _("已改派给%(name)s。") % {"name": console_forms.staff_name(data["officer"])}
     if action == "decide_extension":
         approve = data["decision"] == "approve"
         services.extension_decide(
@@ -203,6 +228,8 @@ def perform(request: HttpRequest, appeal: Appeal, action: str) -> Outcome:
         return Outcome(False, _("没有这个操作。"), status=404, code="unknown")
     form_class: Callable[..., forms.Form] = FORM_CLASSES[action]
     form = form_class(request.POST, request.FILES, prefix=action)
+    if action == "reassign":
+        form.fields["officer"].queryset = console_forms.bureau_officers(appeal)
     if not form.is_valid():
         if "expected_version" in form.errors:
             return Outcome(False, _("表单缺少版本信息，请刷新页面后再操作。"), status=400, code="version", form=form)

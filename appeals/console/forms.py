@@ -154,3 +154,35 @@ class ExtensionDecisionForm(forms.Form):
         if data.get("decision") == "refuse" and not (data.get("note") or "").strip():
             self.add_error("note", _("不批准时请写明理由，承办单位会看到这段话。"))
         return data
+
+
+def bureau_officers(appeal):
+    """Active officers and leads of the appeal's bureau, for 改派承办人."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            staff_profile__bureau_id=appeal.bureau_id,
+            staff_profile__role__in=["officer", "lead"],
+        )
+        .exclude(pk=appeal.officer_id or 0)
+        .select_related("staff_profile")
+        .order_by("staff_profile__display_name", "username")
+    )
+
+
+def staff_name(user) -> str:
+    profile = getattr(user, "staff_profile", None)
+    return (profile.display_name if profile is not None else "") or user.get_username()
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return staff_name(obj)
+
+
+class ReassignForm(VersionedForm):
+    officer = StaffChoiceField(label=_("改派给"), queryset=None, empty_label=_("请选择承办人"))
+    reason = forms.CharField(label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -207,3 +207,21 @@ def test_every_text_field_is_rendered_inert(login, officer, dispatcher, hrss, ci
         assert "<script>alert" not in body
         assert "<img src=x" not in body
         assert "&lt;script&gt;alert" in body
+
+
+def test_lead_reassigns_to_another_officer(login, officer, lead, hrss, handling):
+    import pytest
+
+    pytest.importorskip("routing.services", reason="the routing area's reassign service is not in the tree")
+    colleague = factories.staff_user("officer", hrss, display_name="小周")
+    page = login(lead).get(f"/staff/appeals/{handling.pk}/")
+    assert "reassign" in page.context["available"]
+    assert "reassign" not in login(officer).get(f"/staff/appeals/{handling.pk}/").context["available"]
+    choices = list(page.context["forms"]["reassign"].fields["officer"].queryset)
+    assert colleague in choices and officer not in choices
+    response = post(login(lead), handling, "reassign", {"officer": colleague.pk, "reason": "均衡工作量"})
+    assert response.status_code == 302
+    handling.refresh_from_db()
+    assert handling.officer == colleague
+    stale = post(login(lead), handling, "reassign", {"officer": officer.pk}, version=handling.version - 1)
+    assert stale.status_code == 409
