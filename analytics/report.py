@@ -121,8 +121,11 @@ class Writer:
     def t(self, key: str) -> str:
         return TEXT[key][1 if self.english else 0]
 
-    def sheet(self, key: str, widths: list[int]):
+    def sheet(self, key: str, widths: list[int], *, freeze: str | None = None):
         ws = self.workbook.create_sheet(self.t(key))
+        # Sheet views are written with the first row in write-only mode: freeze before appending.
+        if freeze:
+            ws.freeze_panes = freeze
         for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         return ws
@@ -213,7 +216,7 @@ def _summary(w: Writer, filters: Filters) -> None:
 
 def _ranking(w: Writer, filters: Filters) -> None:
     rows = selectors.category_ranking(filters)
-    ws = w.sheet("ranking", [8, 26, 12, 10, 14, 10, 10])
+    ws = w.sheet("ranking", [8, 26, 12, 10, 14, 10, 10], freeze="A2")
     w.header(ws, ["rank", "category", "count", "share", "previous_count", "change", "change_pct"])
     for row in rows:
         ws.append(
@@ -301,7 +304,7 @@ def scorecard_values(card: Scorecard) -> list[Any]:
 
 def _scorecard(w: Writer, filters: Filters) -> None:
     rows = selectors.scorecard_rows(filters)
-    ws = w.sheet("scorecard", [30, 10, 12, 10, 10, 10, 10, 14, 14, 14, 14, 10, 10, 10])
+    ws = w.sheet("scorecard", [30, 10, 12, 10, 10, 10, 10, 14, 14, 14, 14, 10, 10, 10], freeze="B2")
     w.header(ws, SCORECARD_KEYS)
     for row in rows:
         values = scorecard_values(row.card)
@@ -334,12 +337,11 @@ def _scorecard(w: Writer, filters: Filters) -> None:
         ws.conditional_formatting.add(
             f"L2:L{last}", DataBarRule(start_type="num", start_value=0, end_type="max", color="B3261E")
         )
-    ws.freeze_panes = "B2"
 
 
 def _matrix(w: Writer, filters: Filters) -> None:
     categories, regions, cells = selectors.heatmap(filters)
-    ws = w.sheet("matrix", [26, *([12] * (len(regions) + 1))])
+    ws = w.sheet("matrix", [26, *([12] * (len(regions) + 1))], freeze="B2")
     header = [w.t("category"), *[name for _id, name in regions], w.t("total")]
     ws.append([w.cell(ws, v, font=HEADER_FONT, fill=HEADER_FILL) for v in header])
     column_totals = [0] * len(regions)
@@ -361,7 +363,6 @@ def _matrix(w: Writer, filters: Filters) -> None:
         ws.conditional_formatting.add(
             f"B2:{end}", ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max", end_color="F8696B")
         )
-    ws.freeze_panes = "B2"
 
 
 def _appeal_scope(filters: Filters):
@@ -387,7 +388,7 @@ def local_range(filters: Filters) -> tuple[datetime, datetime]:
 
 
 def _overdue(w: Writer, filters: Filters, labels: dict[str, dict]) -> None:
-    ws = w.sheet("overdue", [20, 36, 24, 16, 12, 18, 18, 10, 10])
+    ws = w.sheet("overdue", [20, 36, 24, 16, 12, 18, 18, 10, 10], freeze="A2")
     keys = ["tracking_number", "title_col", "bureau", "category", "state", "reply_due", "replied_at"]
     w.header(ws, [*keys, "is_overdue", "reopen_count"])
     facts = AppealFact.objects.filter(dispatch_day__gte=filters.start, dispatch_day__lte=filters.end).filter(
@@ -419,7 +420,6 @@ def _overdue(w: Writer, filters: Filters, labels: dict[str, dict]) -> None:
         count += 1
     if count:
         ws.auto_filter.ref = f"A1:I{count + 1}"
-    ws.freeze_panes = "A2"
 
 
 RAW_KEYS = [
@@ -478,9 +478,8 @@ def raw_rows(filters: Filters):
 
 
 def _raw(w: Writer, filters: Filters, labels: dict[str, dict], progress: Progress, total: int) -> int:
-    ws = w.sheet("raw", RAW_WIDTHS)
+    ws = w.sheet("raw", RAW_WIDTHS, freeze="A2")
     w.header(ws, RAW_KEYS)
-    ws.freeze_panes = "A2"
     choice = {
         4: dict(Industry.choices),
         5: dict(EnterpriseSize.choices),

@@ -1,0 +1,155 @@
+"""The Excel workbook opened with openpyxl, the weekly_report command and the Monday task."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from analytics import report as workbook
+from analytics import selectors, tasks
+from analytics.models import Report
+from analytics.selectors import Filters
+from appeals.models import Appeal
+from notifications.models import OutboxEvent
+from tests.analytics.conftest import SHANGHAI
+
+pytestmark = pytest.mark.django_db
+WEEK = Filters(start=date(2026, 11, 2), end=date(2026, 11, 8))
+ZH_SHEETS = ["摘要", "类别排行", "上升类别", "单位考核", "地区×类别", "超期与重办", "诉求明细"]
+EN_SHEETS = [
+    "Summary",
+    "Category ranking",
+    "Rising categories",
+    "Bureau scorecard",
+    "Region x category",
+    "Overdue and re-opened",
+    "Appeals",
+]
+
+
+def week_appeals(filters: Filters = WEEK):
+    start, end = workbook.local_range(filters)
+    return Appeal.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+
+
+@pytest.fixture
+def book(populated, tmp_path):
+    path = tmp_path / "week.xlsx"
+    steps = []
+    count = workbook.build_workbook(
+        filters=WEEK, language="zh-hans", out=str(path), progress=lambda p, s: steps.append(p)
+    )
+    return path, count, steps
+
+
+def test_workbook_sheets_totals_and_chart(book):
+    path, count, steps = book
+    assert steps[-1] == 100 and steps == sorted(steps)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ZH_SHEETS
+    expected = week_appeals().count()
+    assert count == expected > 0
+
+    summary = {row[0]: row[1:] for row in wb["摘要"].iter_rows(values_only=True) if row and row[0]}
+    counted = week_appeals().exclude(state__in=["merged", "rejected"]).count()
+    assert summary["受理诉求数"][0] == counted
+    previous = WEEK.shifted(-1)
+    assert summary["受理诉求数"][1] == week_appeals(previous).exclude(state__in=["merged", "rejected"]).count()
+    assert summary["受理诉求数"][2] == summary["受理诉求数"][0] - summary["受理诉求数"][1]
+    dispatched = Appeal.objects.filter(dispatched_at__gte=workbook.local_range(WEEK)[0]).filter(
+        dispatched_at__lt=workbook.local_range(WEEK)[1]
+    )
+    assert summary["派单数"][0] == dispatched.count()
+
+    ranking = list(wb["类别排行"].iter_rows(values_only=True))
+    assert ranking[0] == ("排名", "类别", "件数", "占比", "上期件数", "变化", "环比")
+    assert sum(r[2] for r in ranking[1:]) == counted
+    assert wb["类别排行"]._charts, "the ranking sheet carries a native bar chart"
+    with zipfile.ZipFile(path) as archive:
+        chart_xml = archive.read("xl/charts/chart1.xml").decode()
+    assert "barChart>" in chart_xml and '<barDir val="bar"' in chart_xml
+    assert "'类别排行'!$C$2:$C$" in chart_xml, "the chart plots the count column"
+
+    score = wb["单位考核"]
+    assert [c.value for c in score[1]][:4] == ["承办单位", "派单数", "按时签收数", "响应率"]
+    assert sum(row[1] for row in score.iter_rows(min_row=2, values_only=True)) == dispatched.count()
+    assert len(score.conditional_formatting) >= 3
+
+    matrix = list(wb["地区×类别"].iter_rows(values_only=True))
+    assert matrix[-1][0] == "合计" and matrix[-1][-1] == counted
+
+    raw = wb["诉求明细"]
+    assert raw.freeze_panes == "A2"
+    assert raw.auto_filter.ref == f"A1:R{expected + 1}"
+    assert raw.column_dimensions["R"].width == 40
+    rows = list(raw.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == expected
+    assert {r[0] for r in rows} == set(week_appeals().values_list("tracking_number", flat=True))
+    assert all(isinstance(r[1], datetime) for r in rows), "dates are real dates, not text"
+    assert raw["B2"].number_format == "yyyy-mm-dd hh:mm"
+    first = week_appeals().order_by("submitted_at", "pk").first()
+    assert abs((rows[0][1] - timezone.localtime(first.submitted_at).replace(tzinfo=None)).total_seconds()) < 1
+    # No personal data in the raw sheet.
+    assert first.contact_phone not in {str(v) for r in rows for v in r}
+
+
+def test_overdue_sheet_lists_overdue_and_reopened(populated, tmp_path):
+    filters = Filters(start=date(2026, 9, 14), end=date(2026, 11, 29))
+    path = tmp_path / "all.xlsx"
+    workbook.build_workbook(filters=filters, language="zh-hans", out=str(path))
+    rows = list(load_workbook(path)["超期与重办"].iter_rows(min_row=2, values_only=True))
+    card = selectors.overall_scorecard(filters)
+    overdue = [r for r in rows if r[7] == "是"]
+    assert len(overdue) == card.overdue > 0
+    assert sum(r[8] for r in rows) == card.rehandles > 0
+
+
+def test_weekly_report_command(populated, tmp_path):
+    out = tmp_path / "w45.xlsx"
+    call_command("weekly_report", "--week", "2026-W45", "--out", str(out), "--lang", "en")
+    wb = load_workbook(out)
+    assert wb.sheetnames == EN_SHEETS
+    assert [c.value for c in wb["Appeals"][1]][:3] == ["Tracking number", "Submitted", "Category"]
+    assert [c.value for c in wb["Summary"][7]] == ["Metric", "This period", "Previous period", "Change"]
+    categories = {r[2] for r in wb["Appeals"].iter_rows(min_row=2, values_only=True)}
+    assert categories and all(c.isascii() for c in categories), "names follow the language"
+    ranged = tmp_path / "range.xlsx"
+    call_command(
+        "weekly_report", "--from", "2026-11-02", "--to", "2026-11-08", "--out", str(ranged), "--channel", "web"
+    )
+    rows = list(load_workbook(ranged)["诉求明细"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == week_appeals().filter(channel="web").count()
+    for bad in (["--week", "2026-47"], ["--from", "2026-11-08", "--to", "2026-11-01"], []):
+        with pytest.raises(CommandError):
+            call_command("weekly_report", *bad, "--out", str(tmp_path / "x.xlsx"))
+
+
+def test_monday_task_builds_stores_and_announces_once(populated, settings):
+    with time_machine.travel(datetime(2026, 11, 9, 8, 0, tzinfo=SHANGHAI), tick=False):
+        report_id = tasks.weekly_report()
+        again = tasks.weekly_report()
+    assert again == report_id
+    report = Report.objects.get()
+    assert (report.kind, report.period_start, report.period_end) == ("weekly", date(2026, 11, 2), date(2026, 11, 8))
+    assert report.status == Report.Status.DONE and report.progress == 100
+    assert report.appeal_count == week_appeals().count()
+    with report.file.open("rb") as handle:
+        assert load_workbook(handle).sheetnames == ZH_SHEETS
+    events = OutboxEvent.objects.filter(event_type="report.ready")
+    assert events.count() == 1
+    payload = events.get().payload
+    assert payload["report_id"] == report.pk and payload["staff_url"].endswith(f"/analytics/reports/{report.pk}/")
+
+
+def test_iso_week_parsing():
+    assert workbook.iso_week("2026-W47") == (date(2026, 11, 16), date(2026, 11, 22))
+    assert workbook.previous_iso_week(date(2026, 11, 23)) == (date(2026, 11, 16), date(2026, 11, 22))
+    assert workbook.previous_iso_week(date(2026, 11, 29)) == (date(2026, 11, 16), date(2026, 11, 22))
+    with pytest.raises(ValueError):
+        workbook.iso_week("W47")
