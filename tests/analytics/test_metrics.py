@@ -1,0 +1,161 @@
+"""Metric formulas against hand-computed fixtures; ranking, rising and hot topics on crafted rollups."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from analytics import metrics, rollups, selectors, terms
+from analytics.models import DailyTerm, DailyVolume
+from analytics.selectors import Filters
+from appeals.models import Rating
+from tests import factories
+
+
+def rating(level, resolved=None, *, default=False, followup=False, contest=""):
+    return {"level": level, "resolved": resolved, "is_default": default, "is_followup": followup, "contest": contest}
+
+
+def test_rating_counts_by_hand(settings):
+    settings.HUYING = {**settings.HUYING, "COUNT_DEFAULT_RATINGS": True}
+    ratings = [
+        rating(5, True),  # satisfied, resolved
+        rating(4, False),  # satisfied, not resolved
+        rating(3, None),  # basic, not resolved (appellant did not say)
+        rating(3, None, default=True),  # default: basic, counted as resolved
+        rating(1, False),  # bad
+        rating(1, False, contest=Rating.Contest.UPHELD),  # excluded: contest upheld
+        rating(5, True, followup=True),  # excluded: a follow-up (追评) is not a second rating
+    ]
+    assert rollups.rating_counts(ratings) == {"ratings": 5, "resolved": 2, "satisfied": 2, "basic": 2}
+    settings.HUYING = {**settings.HUYING, "COUNT_DEFAULT_RATINGS": False}
+    assert rollups.rating_counts(ratings) == {"ratings": 4, "resolved": 1, "satisfied": 2, "basic": 1}
+
+
+def test_scorecard_rates_and_composite_by_hand(settings):
+    settings.HUYING = {**settings.HUYING, "BASIC_SATISFIED_WEIGHT": 0.5, "SCORE_WEIGHTS": (0.30, 0.35, 0.35)}
+    card = metrics.Scorecard()
+    card.add({"dispatched": 10, "responded": 8, "ratings": 4, "resolved": 3, "satisfied": 2, "basic": 1})
+    card.add({"dispatched": 10, "responded": 6, "sign_minutes": {"30": 2, "90": 1}, "reply_minutes": {"600": 1}})
+    assert card.response_rate == pytest.approx(14 / 20)
+    assert card.resolution_rate == pytest.approx(3 / 4)
+    assert card.satisfaction_rate == pytest.approx((2 + 0.5 * 1) / 4)
+    # 100 × (0.30 × 0.7 + 0.35 × 0.75 + 0.35 × 0.625) = 69.125 → 69.1
+    assert card.composite == 69.1
+    assert card.sign_median_hours == 0.5 and card.sign_p90_hours == 1.5
+    assert card.reply_median_hours == 10.0
+    settings.HUYING = {**settings.HUYING, "SCORE_WEIGHTS": (0.5, 0.25, 0.25), "BASIC_SATISFIED_WEIGHT": 1.0}
+    assert card.satisfaction_rate == pytest.approx(3 / 4)
+    assert card.composite == round(100 * (0.5 * 0.7 + 0.25 * 0.75 + 0.25 * 0.75), 1)
+
+
+def test_composite_without_ratings_uses_the_rates_it_has():
+    assert metrics.composite_score(0.8, None, None) == 80.0
+    assert metrics.composite_score(None, None, None) is None
+    assert metrics.Scorecard().response_rate is None
+
+
+def test_nearest_rank_percentile():
+    histogram = Counter({1: 1, 2: 1, 3: 1, 4: 1, 100: 1})
+    assert metrics.percentile(histogram, 0.5) == 3
+    assert metrics.percentile(histogram, 0.9) == 100
+    assert metrics.percentile(Counter({7: 10}), 0.9) == 7
+    assert metrics.percentile(Counter(), 0.5) is None
+
+
+def test_poisson_and_negative_binomial_tails():
+    # P(X >= 3 | λ = 1) = 1 − e⁻¹(1 + 1 + 1/2)
+    assert metrics.poisson_sf(3, 1.0) == pytest.approx(1 - math.exp(-1) * 2.5)
+    assert metrics.poisson_sf(0, 5.0) == 1.0
+    # Over-dispersion makes the same count less surprising.
+    assert metrics.negbin_sf(20, 8.0, 30.0) > metrics.poisson_sf(20, 8.0)
+    # NB with r = 1 is geometric: P(X >= k) = (1 − p)^k with p = r / (r + mean).
+    assert metrics.negbin_sf(4, 2.0, 6.0) == pytest.approx((2 / 3) ** 4)
+
+
+def test_rising_test_needs_significance_size_and_ratio():
+    assert metrics.rising_test(30, [10, 11, 9, 10, 12, 8, 10, 10]).flagged
+    assert not metrics.rising_test(12, [10, 11, 9, 10, 12, 8, 10, 10]).flagged  # within noise
+    assert not metrics.rising_test(6, [0, 0, 0, 0, 0, 0, 0, 0]).flagged  # too few to matter
+    assert metrics.rising_test(12, [0, 0, 0, 0, 0, 0, 0, 0]).flagged
+    # Bonferroni: a borderline cell is no longer flagged when many cells were tested.
+    borderline = metrics.rising_test(21, [10] * 8)
+    assert borderline.flagged and not metrics.rising_test(21, [10] * 8, tests=500).flagged
+    # A volatile baseline is judged with the negative binomial.
+    assert metrics.rising_test(30, [2, 25, 3, 20, 1, 30, 4, 22]).model == "negbin"
+
+
+def test_log_odds_prefers_terms_growing_against_the_baseline():
+    current = Counter({"贷款": 40, "抵押": 30, "银行": 20})
+    baseline = Counter({"贷款": 40, "抵押": 2, "银行": 40})
+    ranked = [term for term, *_ in metrics.log_odds_terms(current, baseline, top=3)]
+    assert ranked[0] == "抵押" and ranked[-1] == "银行"
+    assert metrics.log_odds_terms({}, {}) == []
+
+
+def test_segmentation_drops_stop_words():
+    words = terms.segment("我们公司希望协助解决银行贷款审批慢的问题，抵押物不足。")
+    assert words == ["银行贷款", "审批", "抵押物", "不足"]
+    assert not {"我们", "公司", "希望", "协助", "解决", "问题", "的"} & set(words)
+    assert terms.document_terms("贷款", "贷款 贷款 银行") == ["贷款", "银行"]
+
+
+@pytest.fixture
+def crafted(db, city):
+    """Hand-made rollup rows: employment steady at 10 a week, financing jumps to 40 in the last week."""
+    employment, financing = factories.category("employment"), factories.category("financing")
+    other = factories.RegionFactory(code="zhongshan", name="中山市")
+    monday = date(2026, 11, 16)
+    rows = []
+    for week in range(9):
+        day = monday - timedelta(weeks=8 - week)
+        rows.append(DailyVolume(day=day, category_id=employment.pk, region_id=city.pk, industry="C", size="small",
+                                channel="web", count=10))  # fmt: skip
+        fin = 40 if week == 8 else 5
+        rows.append(DailyVolume(day=day, category_id=financing.pk, region_id=city.pk, industry="C", size="small",
+                                channel="web", count=fin))  # fmt: skip
+        rows.append(DailyVolume(day=day, category_id=financing.pk, region_id=other.pk, industry="F", size="micro",
+                                channel="api", count=2))  # fmt: skip
+        DailyTerm.objects.create(day=day, category_id=financing.pk, term="贷款", count=fin)
+        DailyTerm.objects.create(day=day, category_id=financing.pk, term="抵押", count=30 if week == 8 else 1)
+    DailyVolume.objects.bulk_create(rows)
+    return {"employment": employment, "financing": financing, "city": city, "other": other, "week": monday}
+
+
+def test_ranking_trend_and_change(crafted):
+    week = Filters(start=crafted["week"], end=crafted["week"] + timedelta(days=6))
+    ranking = selectors.category_ranking(week)
+    assert [(r.category_id, r.count, r.previous, r.change) for r in ranking] == [
+        (crafted["financing"].pk, 42, 7, 35),
+        (crafted["employment"].pk, 10, 10, 0),
+    ]
+    assert ranking[0].share == pytest.approx(42 / 52) and ranking[0].change_pct == pytest.approx(5.0)
+    assert ranking[0].trend == [7] * 7 + [42] and ranking[1].trend == [10] * 8
+    # Filters: industry F / channel api / a region only see the financing cells of 中山.
+    narrowed = selectors.category_ranking(Filters(start=week.start, end=week.end, channel="api"))
+    assert [(r.category_id, r.count) for r in narrowed] == [(crafted["financing"].pk, 2)]
+    assert selectors.category_counts(Filters(start=week.start, end=week.end, region_id=crafted["other"].pk)) == {
+        crafted["financing"].pk: 2
+    }
+
+
+def test_rising_flags_the_jump_only(crafted):
+    week = Filters(start=crafted["week"], end=crafted["week"] + timedelta(days=6))
+    flagged = {(r.category_id, r.region_id) for r in selectors.rising(week)}
+    assert flagged == {(crafted["financing"].pk, None), (crafted["financing"].pk, crafted["city"].pk)}
+
+
+def test_hot_topics_surface_the_growing_term(crafted):
+    week = Filters(start=crafted["week"], end=crafted["week"] + timedelta(days=6))
+    topics = {t.category_id: t for t in selectors.hot_topics(week)}
+    assert topics[crafted["financing"].pk].terms[0][0] == "抵押"
+
+
+def test_local_day_uses_shanghai_time():
+    from zoneinfo import ZoneInfo
+
+    late_utc = datetime(2026, 11, 1, 17, 0, tzinfo=ZoneInfo("UTC"))  # 01:00 on 2 Nov in Shanghai
+    assert rollups.local_day(late_utc) == date(2026, 11, 2)
