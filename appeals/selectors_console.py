@@ -216,6 +216,9 @@ EVENT_LABELS: dict[str, Any] = {
     "supervised": _("督办"),
     "reassigned": _("改派承办人"),
     "assigned": _("分配承办人"),
+    "cohandling_invited": _("邀请协办"),
+    "cohandling_submitted": _("提交协办意见"),
+    "cohandling_declined": _("拒绝协办"),
 }
 
 

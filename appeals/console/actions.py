@@ -36,13 +36,28 @@ class Outcome:
     redirect_to: str = ""
 
 
-def _reassign_service() -> Callable[..., Any] | None:
-    """``routing.services.appeal_reassign`` (the routing area's 改派承办人), if that module provides it."""
+def _routing_service(name: str) -> Callable[..., Any] | None:
+    """A service of the routing area (改派承办人, 协办), if ``routing.services`` provides it."""
     try:
         from routing import services as routing_services
     except ImportError:
         return None
-    return getattr(routing_services, "appeal_reassign", None)
+    return getattr(routing_services, name, None)
+
+
+def _reassign_service() -> Callable[..., Any] | None:
+    return _routing_service("appeal_reassign")
+
+
+def open_cohandling(appeal: Appeal, user: Any):
+    """The co-handling invitation the user's bureau has not answered yet on this appeal, if any."""
+    bureau_id = perms.user_bureau_id(user)
+    if bureau_id is None or not user.has_perm("appeals.handle_appeal"):
+        return None
+    for co in appeal.co_handlings.all():
+        if co.bureau_id == bureau_id and co.status == co.Status.INVITED:
+            return co
+    return None
 
 
 def available_actions(appeal: Appeal, user: Any) -> list[str]:
@@ -58,6 +73,14 @@ def available_actions(appeal: Appeal, user: Any) -> list[str]:
     if "send_back" in transitions:
         names.append("send_back")
     handler = appeal.state == S.HANDLING and perms.is_assigned_officer_or_lead(appeal, user)
+    if (
+        appeal.state in (S.HANDLING, S.REVIEW)
+        and perms.is_assigned_officer_or_lead(appeal, user)
+        and _routing_service("cohandling_invite") is not None
+    ):
+        names.append("cohandle_invite")
+    if open_cohandling(appeal, user) is not None and _routing_service("cohandling_submit") is not None:
+        names += ["cohandle_submit", "cohandle_decline"]
     if handler:
         names += ["contact", "info_request"]
         pending = any(e.status == Extension.Status.PENDING for e in appeal.extensions.all())
@@ -101,6 +124,9 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
     "reject": console_forms.ReasonForm,
     "decide_extension": console_forms.ExtensionDecisionForm,
     "reassign": console_forms.ReassignForm,
+    "cohandle_invite": console_forms.CoHandlingInviteForm,
+    "cohandle_submit": console_forms.MessageForm,
+    "cohandle_decline": console_forms.ReasonForm,
 }
 
 
@@ -114,6 +140,8 @@ def blank_forms(appeal: Appeal, available: list[str]) -> dict[str, forms.Form]:
             form.fields["officer"].queryset = console_forms.bureau_officers(appeal)
         if name in ("dispatch", "arbitrate"):
             form.fields["bureau"].queryset = form.fields["bureau"].queryset.exclude(bureau_type__code="dispatch")
+        if name == "cohandle_invite":
+            form.fields["bureau"].queryset = console_forms.cohandling_bureaus(appeal)
         result[name] = form
     return result
 
@@ -210,6 +238,8 @@ def _run(action: str, request: HttpRequest, appeal: Appeal, data: dict[str, Any]
         _stale(appeal, version)
         reassign(appeal_id=pk, user=user, officer_id=data["officer"].pk, reason=data.get("reason", ""))
         return _("已改派给%(name)s。") % {"name": console_forms.staff_name(data["officer"])}
+    if action.startswith("cohandle_"):
+        return _run_cohandling(action, appeal, user, data)
     if action == "decide_extension":
         approve = data["decision"] == "approve"
         services.extension_decide(
@@ -217,6 +247,33 @@ def _run(action: str, request: HttpRequest, appeal: Appeal, data: dict[str, Any]
         )
         return _("已批准延期。") if approve else _("已不批准延期。")
     raise AssertionError(action)
+
+
+def _run_cohandling(action: str, appeal: Appeal, user: Any, data: dict[str, Any]) -> str:
+    name = {"cohandle_invite": "cohandling_invite", "cohandle_submit": "cohandling_submit"}.get(
+        action, "cohandling_decline"
+    )
+    service = _routing_service(name)
+    if service is None:
+        raise services.NotAllowed(_("协办功能暂不可用。"), code="unavailable")
+    if action == "cohandle_invite":
+        _stale(appeal, data.get("expected_version"))
+        service(
+            appeal_id=appeal.pk,
+            user=user,
+            bureau_id=data["bureau"].pk,
+            request=data["request"],
+            working_days=data["working_days"],
+        )
+        return _("已邀请%(bureau)s协办。") % {"bureau": data["bureau"].display_name}
+    co = open_cohandling(appeal, user)
+    if co is None:
+        raise services.StateConflict(_("这份协办邀请已经处理过了。请刷新页面。"), code="cohandling_done")
+    if action == "cohandle_submit":
+        service(cohandling_id=co.pk, user=user, response=data["body"])
+        return _("协办意见已提交给主办单位。")
+    service(cohandling_id=co.pk, user=user, reason=data["reason"])
+    return _("已拒绝协办，主办单位会看到理由。")
 
 
 ACTION_NAMES: set[str] = set(FORM_CLASSES)
@@ -230,6 +287,8 @@ def perform(request: HttpRequest, appeal: Appeal, action: str) -> Outcome:
     form = form_class(request.POST, request.FILES, prefix=action)
     if action == "reassign":
         form.fields["officer"].queryset = console_forms.bureau_officers(appeal)
+    if action == "cohandle_invite":
+        form.fields["bureau"].queryset = console_forms.cohandling_bureaus(appeal)
     if not form.is_valid():
         if "expected_version" in form.errors:
             return Outcome(False, _("表单缺少版本信息，请刷新页面后再操作。"), status=400, code="version", form=form)

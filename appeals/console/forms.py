@@ -186,3 +186,27 @@ class StaffChoiceField(forms.ModelChoiceField):
 class ReassignForm(VersionedForm):
     officer = StaffChoiceField(label=_("改派给"), queryset=None, empty_label=_("请选择承办人"))
     reason = forms.CharField(label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def cohandling_bureaus(appeal):
+    """Other bureaus that may be asked to co-handle: active, not the appeal's own, not the dispatch centre."""
+    return (
+        Bureau.objects.filter(is_active=True)
+        .exclude(pk=appeal.bureau_id or 0)
+        .exclude(bureau_type__code="dispatch")
+        .select_related("region", "bureau_type")
+        .order_by("region__sort_order", "bureau_type__code")
+    )
+
+
+class CoHandlingInviteForm(VersionedForm):
+    bureau = forms.ModelChoiceField(
+        label=_("协办单位"), queryset=Bureau.objects.none(), empty_label=_("请选择协办单位")
+    )
+    request = forms.CharField(
+        label=_("协办事项"),
+        help_text=_("写明需要对方核实什么、提供什么意见。"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    working_days = forms.IntegerField(label=_("协办时限（工作日）"), min_value=1, max_value=15, initial=3)

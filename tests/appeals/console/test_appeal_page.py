@@ -225,3 +225,31 @@ def test_lead_reassigns_to_another_officer(login, officer, lead, hrss, handling)
     assert handling.officer == colleague
     stale = post(login(lead), handling, "reassign", {"officer": officer.pk}, version=handling.version - 1)
     assert stale.status_code == 409
+
+
+def test_cohandling_invite_and_response(login, officer, finance_officer, finance, handling):
+    import pytest
+
+    routing_services = pytest.importorskip("routing.services")
+    if not hasattr(routing_services, "cohandling_invite"):
+        pytest.skip("the routing area's co-handling services are not in the tree")
+    page = login(officer).get(f"/staff/appeals/{handling.pk}/")
+    assert "cohandle_invite" in page.context["available"]
+    assert handling.bureau not in page.context["forms"]["cohandle_invite"].fields["bureau"].queryset
+    response = post(
+        login(officer),
+        handling,
+        "cohandle_invite",
+        {"bureau": finance.pk, "request": "请提供贴息政策意见", "working_days": 3},
+    )
+    assert response.status_code == 302
+    client = login(finance_officer)
+    queue = client.get("/staff/?queue=cohandling")
+    assert [r.appeal.pk for r in queue.context["rows"]] == [handling.pk]
+    page = client.get(f"/staff/appeals/{handling.pk}/")
+    assert {"cohandle_submit", "cohandle_decline"} <= set(page.context["available"])
+    assert "请提供贴息政策意见" in page.content.decode()
+    handling.refresh_from_db()
+    assert post(client, handling, "cohandle_submit", {"body": "可申请市级贴息，比例50%"}).status_code == 302
+    assert client.get("/staff/?queue=cohandling").context["rows"] == []
+    assert "可申请市级贴息" in login(officer).get(f"/staff/appeals/{handling.pk}/").content.decode()
