@@ -349,7 +349,9 @@ def seed_appeals(
 
 def _category_for(rng, target, at, now, region, review_types, categories) -> str:
     if target in (S.TRIAGE, S.REJECTED, S.MERGED):
-        return rng.choice(plan.TRIAGE_CATEGORIES)
+        # "policy" has no bureau of its own, so it reliably waits for a dispatcher; "other" may be
+        # routed by the classifier when the text is clear enough.
+        return rng.choices(plan.TRIAGE_CATEGORIES, weights=(3, 1))[0]
     weights = plan.category_weights_at(at, now)
     if target == S.REVIEW:
         # Only bureaus that review replies have appeals waiting for review.

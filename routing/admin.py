@@ -1,0 +1,168 @@
+"""Admin for regions, bureaus, categories, routing rules and staff (with the profile inline on users).
+
+Models of this app without a hand-written admin below (deadline policies, holiday overrides and
+whatever the routing work adds) are registered by ``register_remaining_models`` with sensible
+list columns, filters and search, so nothing in the schema is missing from the admin.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from routing.models import Bureau, BureauType, Category, Region, RoutingRule, StaffProfile
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "code", "level", "parent", "sort_order", "is_active"]
+    list_filter = ["level", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "name_en", "code"]
+    autocomplete_fields = ["parent"]
+    ordering = ["sort_order", "code"]
+
+
+@admin.register(BureauType)
+class BureauTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "code", "duty"]
+    search_fields = ["name", "name_en", "code"]
+    ordering = ["code"]
+
+
+@admin.register(Bureau)
+class BureauAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "region",
+        "bureau_type",
+        "requires_review",
+        "assignment_mode",
+        "use_skills",
+        "max_open_per_officer",
+        "is_active",
+    ]
+    list_filter = ["region", "bureau_type", "requires_review", "assignment_mode", "is_active"]
+    list_select_related = ["region", "bureau_type"]
+    search_fields = ["name", "name_en", "region__name", "bureau_type__name"]
+    autocomplete_fields = ["region", "bureau_type"]
+    ordering = ["region__sort_order", "bureau_type__code"]
+    fieldsets = [
+        (None, {"fields": ["name", "name_en", "region", "bureau_type", "is_active"]}),
+        (_("办理方式"), {"fields": ["requires_review", "assignment_mode", "use_skills", "max_open_per_officer"]}),
+        (_("对外联系"), {"fields": ["contact_phone", "contact_address"]}),
+    ]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "code", "default_bureau_type", "is_other", "sort_order", "is_active"]
+    list_filter = ["default_bureau_type", "is_other", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_select_related = ["default_bureau_type"]
+    search_fields = ["name", "name_en", "code", "example"]
+    autocomplete_fields = ["default_bureau_type"]
+    ordering = ["sort_order", "code"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "priority", "category", "region", "keywords", "urgency", "target_type", "is_active"]
+    list_filter = ["is_active", "target_type", "category", "region"]
+    list_editable = ["priority", "is_active"]
+    list_select_related = ["category", "region", "target_type"]
+    search_fields = ["name", "keywords", "category__name", "target_type__name"]
+    autocomplete_fields = ["category", "region", "target_type"]
+    ordering = ["priority", "id"]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "role", "bureau", "phone", "is_away"]
+    list_filter = ["role", "is_away", "bureau__region", "bureau__bureau_type"]
+    list_select_related = ["user", "bureau"]
+    search_fields = ["display_name", "user__username", "bureau__name", "phone"]
+    autocomplete_fields = ["user", "bureau"]
+    filter_horizontal = ["skills"]
+    ordering = ["bureau__region__sort_order", "bureau__bureau_type__code", "role", "display_name"]
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    fk_name = "user"
+    autocomplete_fields = ["bureau"]
+    filter_horizontal = ["skills"]
+    verbose_name_plural = _("工作人员信息（所属单位和角色）")
+    fields = ["display_name", "bureau", "role", "phone", "is_away", "skills"]
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [StaffProfileInline]
+    list_display = ["username", "display_name", "role", "bureau", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "groups", "staff_profile__bureau__region"]
+    list_select_related = ["staff_profile", "staff_profile__bureau"]
+    search_fields = ["username", "first_name", "last_name", "email", "staff_profile__display_name"]
+
+    @admin.display(description=_("姓名"), ordering="staff_profile__display_name")
+    def display_name(self, user):
+        profile = getattr(user, "staff_profile", None)
+        return profile.display_name if profile else ""
+
+    @admin.display(description=_("角色"), ordering="staff_profile__role")
+    def role(self, user):
+        profile = getattr(user, "staff_profile", None)
+        return profile.role if profile else ""
+
+    @admin.display(description=_("所属单位"), ordering="staff_profile__bureau__name")
+    def bureau(self, user):
+        profile = getattr(user, "staff_profile", None)
+        return profile.bureau if profile and profile.bureau_id else ""
+
+
+_SKIPPED_LIST_TYPES = (models.TextField, models.JSONField, models.ManyToManyField)
+
+
+def generic_admin_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
+    """A ModelAdmin with columns, filters, search and raw-id foreign keys derived from the fields."""
+    fields = [f for f in model._meta.get_fields() if getattr(f, "concrete", False) and not f.auto_created]
+    columns = [f.name for f in fields if not isinstance(f, _SKIPPED_LIST_TYPES)][:7]
+    filters = [
+        f.name
+        for f in fields
+        if isinstance(f, models.BooleanField) or (getattr(f, "choices", None) and not f.is_relation)
+    ][:5]
+    search = [f.name for f in fields if isinstance(f, models.CharField) and not f.choices][:4]
+    foreign = [f.name for f in fields if isinstance(f, models.ForeignKey | models.OneToOneField)]
+    dates = [f.name for f in fields if isinstance(f, models.DateTimeField)]
+    attrs = {
+        "list_display": ["__str__", *[c for c in columns if c not in foreign]][:7] or ["__str__"],
+        "list_filter": filters,
+        "search_fields": search,
+        "raw_id_fields": foreign,
+        "list_select_related": foreign,
+        "date_hierarchy": dates[0] if dates else None,
+        "__module__": __name__,
+    }
+    return type(f"{model.__name__}Admin", (admin.ModelAdmin,), attrs)
+
+
+def register_remaining_models(app_label: str, site: admin.AdminSite = admin.site) -> None:
+    """Register every model of ``app_label`` that has no admin yet with ``generic_admin_for``."""
+    for model in apps.get_app_config(app_label).get_models():
+        if not site.is_registered(model):
+            site.register(model, generic_admin_for(model))
+
+
+register_remaining_models("routing")
