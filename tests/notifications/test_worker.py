@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,14 @@ def email_count(tmp_path: Path) -> int:
     )
 
 
+def submit_one(args) -> None:
+    region, i = args
+    try:
+        factories.submit(region=region, contact_email=f"boss{i}@example.com", title=f"招工困难{i}")
+    finally:
+        connection.close()  # each pool thread has its own connection
+
+
 @pytest.fixture
 def queue(settings):
     name = f"notify-test-{uuid.uuid4().hex[:8]}"
@@ -170,10 +179,11 @@ def test_worker_stopped_during_a_burst_of_500_delivers_every_row_exactly_once(tm
     log = tmp_path / "worker.log"
     worker = start_worker(env, log, "-Q", f"{queue},celery", "-B", "--schedule", str(tmp_path / "beat"))
     try:
-        for i in range(500):
-            factories.submit(region=hrss.region, contact_email=f"boss{i}@example.com", title=f"招工困难{i}")
-            if i == 150:
-                stop(worker)  # warm shutdown mid-burst: queued tasks stay in Redis
+        # Four concurrent "web requests" at a time; the worker is stopped after the first 150.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(submit_one, [(hrss.region, i) for i in range(150)]))
+            stop(worker)  # warm shutdown mid-burst: queued tasks stay in Redis
+            list(pool.map(submit_one, [(hrss.region, i) for i in range(150, 500)]))
         worker = start_worker(env, log, "-Q", f"{queue},celery", "-B", "--schedule", str(tmp_path / "beat"))
         assert wait_for(all_delivered, timeout=180, interval=1), log.read_text(errors="replace")[-3000:]
     finally:
