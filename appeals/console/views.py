@@ -50,7 +50,10 @@ def _queue_context(request: HttpRequest) -> dict[str, Any]:
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
     return {
+        "sort_query": sort_params.urlencode(),
         "queue": queue,
         "queues": sc.BUREAU_QUEUES,
         "form": form,

@@ -253,3 +253,41 @@ def test_cohandling_invite_and_response(login, officer, finance_officer, finance
     assert post(client, handling, "cohandle_submit", {"body": "可申请市级贴息，比例50%"}).status_code == 302
     assert client.get("/staff/?queue=cohandling").context["rows"] == []
     assert "可申请市级贴息" in login(officer).get(f"/staff/appeals/{handling.pk}/").content.decode()
+
+
+def test_appeal_page_query_count_does_not_grow_with_the_timeline(login, officer, handling):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(officer)
+    url = f"/staff/appeals/{handling.pk}/"
+    services.appeal_add_message(
+        appeal_id=handling.pk,
+        kind="contact",
+        body="已联系",
+        actor=officer,
+        attachments=[SimpleUploadedFile("a.txt", b"x", content_type="text/plain")],
+    )
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(10):
+        upload = SimpleUploadedFile(f"材料{i}.txt", b"x", content_type="text/plain")
+        services.appeal_add_message(
+            appeal_id=handling.pk, kind="internal_note", body=f"备注{i}", actor=officer, attachments=[upload]
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert response.content.decode().count("备注") >= 10
+    assert len(many.captured_queries) == len(few.captured_queries), [q["sql"] for q in many.captured_queries]
+
+
+def test_pages_render_in_english(login, officer, dispatcher, handling, triaged):
+    client = login(officer)
+    client.cookies["django_language"] = "en"
+    response = client.get(f"/staff/appeals/{handling.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert '<html lang="en"' in response.content.decode()
+    assert client.get("/staff/", HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    dispatcher_client = login(dispatcher)
+    assert dispatcher_client.get("/staff/dispatch/", HTTP_ACCEPT_LANGUAGE="en").status_code == 200

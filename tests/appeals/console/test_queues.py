@@ -105,6 +105,9 @@ def test_sort_by_submission_and_pagination(login, officer, hrss):
     second = client.get("/staff/?sort=-submitted&page=2")
     assert numbers(second) == [appeals[1].tracking_number, appeals[0].tracking_number]
     assert "sort=-submitted&amp;page=2" in first.content.decode()
+    # Column headers sort too, keeping the other filters.
+    headed = client.get("/staff/?queue=sign_for&sort=due").content.decode()
+    assert 'href="?queue=sign_for&amp;sort=-due"' in headed and 'aria-sort="ascending"' in headed
 
 
 def test_queue_fragment_returns_only_the_table(login, officer, dispatched):
