@@ -41,6 +41,10 @@ from appeals.models import (
 )
 from routing.models import Bureau
 
+admin.site.site_header = gettext_lazy("呼应 Huying 管理后台")
+admin.site.site_title = gettext_lazy("呼应管理后台")
+admin.site.index_title = gettext_lazy("数据管理")
+
 
 class ReadOnlyAdminMixin:
     """Viewable by those with the view permission; never added, changed or deleted in the admin."""

@@ -128,6 +128,17 @@ class _Runner:
             )
         if action == "sign_for":
             return services.appeal_sign_for(appeal_id=pk, user=self.officer(appeal))
+        if action == "info_request" and _routing_service("appeal_request_information") is not None:
+            # Asking the appellant pauses the deadline clock; the supplement resumes it.
+            _routing_service("appeal_request_information")(
+                appeal_id=pk, user=self.officer(appeal), question=rng.choice(texts.INFO_REQUESTS)
+            )
+            return Appeal.objects.get(pk=pk)
+        if action == "supplement" and _routing_service("appeal_provide_information") is not None:
+            _routing_service("appeal_provide_information")(
+                appeal_id=pk, access_code=code, body=rng.choice(texts.SUPPLEMENTS)
+            )
+            return Appeal.objects.get(pk=pk)
         if action in ("contact", "info_request", "note"):
             kind = {
                 "contact": AppealMessage.Kind.CONTACT,
@@ -150,12 +161,23 @@ class _Runner:
             )
             return Appeal.objects.get(pk=pk)
         if action == "co_handle":
-            co_handle_invite(appeal_id=pk, user=self.officer(appeal), bureau=self._co_bureau(appeal))
+            bureau = self._co_bureau(appeal)
+            invite = _routing_service("cohandling_invite")
+            if invite is not None:
+                request = rng.choice(texts.CO_HANDLING_REQUESTS)
+                invite(appeal_id=pk, user=self.officer(appeal), bureau_id=bureau.pk, request=request)
+            else:
+                co_handle_invite(appeal_id=pk, user=self.officer(appeal), bureau=bureau)
             return Appeal.objects.get(pk=pk)
         if action == "co_handle_respond":
             invite = appeal.co_handlings.filter(status=CoHandling.Status.INVITED).first()
             if invite is not None:
-                co_handle_respond(co_handling_id=invite.pk, user=org.officers[invite.bureau_id][0])
+                responder = org.officers[invite.bureau_id][0]
+                submit = _routing_service("cohandling_submit")
+                if submit is not None:
+                    submit(cohandling_id=invite.pk, user=responder, response=rng.choice(texts.CO_HANDLING_RESPONSES))
+                else:
+                    co_handle_respond(co_handling_id=invite.pk, user=responder)
             return Appeal.objects.get(pk=pk)
         if action == "extension_request":
             services.extension_request(
@@ -215,10 +237,19 @@ class _Runner:
         return self.rng.choice(options)
 
 
-def co_handle_invite(*, appeal_id: int, user, bureau: Bureau) -> CoHandling:
-    """协办 invitation, written like a service: locked row, audit event and outbox in one transaction.
+def _routing_service(name: str):
+    """A service from ``routing.services`` (co-handling, information requests) when it exists."""
+    try:
+        from routing import services as routing_services
+    except ImportError:
+        return None
+    return getattr(routing_services, name, None)
 
-    (There is no co-handling service in ``appeals.services`` yet; the demo keeps the same shape.)
+
+def co_handle_invite(*, appeal_id: int, user, bureau: Bureau) -> CoHandling:
+    """协办 invitation written like a service (locked row, audit event, outbox in one transaction).
+
+    Used only when ``routing.services.cohandling_invite`` is not available.
     """
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
