@@ -19,8 +19,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from analytics import selectors
 from analytics.metrics import Scorecard
@@ -101,6 +103,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="B3261E")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
 TITLE_FONT = Font(bold=True, size=14)
 PERCENT = "0.0%"
 DATETIME = "yyyy-mm-dd hh:mm"
@@ -126,12 +129,23 @@ class Writer:
         # Sheet views are written with the first row in write-only mode: freeze before appending.
         if freeze:
             ws.freeze_panes = freeze
+            ws.print_title_rows = "1:1"  # repeat the header on every printed page
+        # Printed (or converted to PDF): landscape, every column on one page width.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = width
         return ws
 
-    def cell(self, ws, value: Any, *, number_format: str | None = None, font: Font | None = None, fill=None):
+    def cell(
+        self, ws, value: Any, *, number_format: str | None = None, font: Font | None = None, fill=None, align=None
+    ):
         cell = WriteOnlyCell(ws, value=value)
+        if align:
+            cell.alignment = align
         if number_format:
             cell.number_format = number_format
         if font:
@@ -141,7 +155,7 @@ class Writer:
         return cell
 
     def header(self, ws, keys: list[str]) -> None:
-        ws.append([self.cell(ws, self.t(k), font=HEADER_FONT, fill=HEADER_FILL) for k in keys])
+        ws.append([self.cell(ws, self.t(k), font=HEADER_FONT, fill=HEADER_FILL, align=HEADER_ALIGNMENT) for k in keys])
 
     def title(self, ws, text: str) -> None:
         ws.append([self.cell(ws, text, font=TITLE_FONT)])
@@ -202,6 +216,7 @@ def _summary(w: Writer, filters: Filters) -> None:
         ("reply_median", a.reply_median_hours, b.reply_median_hours, "0.0"),
         ("reply_p90", a.reply_p90_hours, b.reply_p90_hours, "0.0"),
     ]
+    change_formats = {PERCENT: "+0.0%;-0.0%;0.0%", "0.0": "+0.0;-0.0;0.0", None: "+0;-0;0"}
     for key, this, last, fmt in rows:
         change = None if this is None or last is None else round(this - last, 4)
         ws.append(
@@ -209,7 +224,7 @@ def _summary(w: Writer, filters: Filters) -> None:
                 w.t(key),
                 w.cell(ws, this, number_format=fmt),
                 w.cell(ws, last, number_format=fmt),
-                w.cell(ws, change, number_format=("+0.0%;-0.0%;0.0%" if fmt == PERCENT else "+0.0;-0.0;0")),
+                w.cell(ws, change, number_format=change_formats[fmt]),
             ]
         )
 
@@ -243,7 +258,8 @@ def _ranking(w: Writer, filters: Filters) -> None:
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(categories)
         chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
-        ws.add_chart(chart, "I2")
+        # Below the table, so the sheet prints on one page width.
+        ws.add_chart(chart, f"A{len(rows) + 3}")
 
 
 def _rising(w: Writer, filters: Filters) -> None:
@@ -305,6 +321,7 @@ def scorecard_values(card: Scorecard) -> list[Any]:
 def _scorecard(w: Writer, filters: Filters) -> None:
     rows = selectors.scorecard_rows(filters)
     ws = w.sheet("scorecard", [30, 10, 12, 10, 10, 10, 10, 14, 14, 14, 14, 10, 10, 10], freeze="B2")
+    ws.row_dimensions[1].height = 32  # two lines for the long headers
     w.header(ws, SCORECARD_KEYS)
     for row in rows:
         values = scorecard_values(row.card)

@@ -3,18 +3,23 @@ behind them, the page passes axe, and the screenshot is saved for people to look
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.test import Client
 
 from analytics import rollups
 from tests import factories
 from tests.analytics.conftest import SHANGHAI, build_world, simulate
-from tests.e2e.conftest import axe_violations, format_violations, screenshot
+from tests.e2e.conftest import ARTIFACTS, axe_violations, format_violations, screenshot
 
-ECHARTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "static" / "vendor" / "echarts.min.js"
+ECHARTS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "echarts.min.js"
 
 
 @pytest.fixture
@@ -55,3 +60,38 @@ def test_dashboard_renders_charts_and_tables(page, live_server, dashboard_data):
     assert path.stat().st_size > 10_000
     violations = axe_violations(page)
     assert not violations, format_violations(violations)
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (Debian package libreoffice-calc) is not installed.")
+def test_weekly_report_converts_with_libreoffice(city, dispatch_centre, tmp_path):
+    """LibreOffice opens the streamed workbook and prints every sheet to PDF (a second, independent
+    reader of the file besides openpyxl). The PDF and a PNG of the first sheet go to tests/artifacts/."""
+    world = build_world(city, dispatch_centre)
+    simulate(world, seed=5, count=30, start=datetime(2026, 10, 26, 9, tzinfo=SHANGHAI), days=14)
+    with time_machine.travel(datetime(2026, 11, 10, 9, tzinfo=SHANGHAI), tick=False):
+        rollups.update_rollups()
+    xlsx = tmp_path / "weekly.xlsx"
+    call_command("weekly_report", "--week", "2026-W45", "--out", str(xlsx), "--no-update")
+    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    subprocess.run(
+        [SOFFICE, profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)],
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
+    pdf = (tmp_path / "weekly.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages >= 7, f"every sheet prints (got {pages} pages)"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "weekly.pdf", ARTIFACTS / "weekly-report.pdf")
+    if shutil.which("pdftoppm"):  # Debian poppler-utils: page images to look at
+        subprocess.run(
+            ["pdftoppm", "-r", "70", "-png", "-l", "4", str(tmp_path / "weekly.pdf"), str(ARTIFACTS / "weekly-report")],
+            check=True,
+            timeout=60,
+        )
+        assert (ARTIFACTS / "weekly-report-1.png").stat().st_size > 5_000
