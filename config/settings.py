@@ -137,7 +137,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "huying")},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
+            # 5 s BZPOPMIN: the read races the timeout and an idle websocket is dropped. 15 s > 5 s.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": os.environ.get("CHANNELS_PREFIX", "huying"),
+            },
         }
     }
     CACHES = {
