@@ -14,7 +14,7 @@ import secrets
 from datetime import date
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from appeals.models import TrackingSequence
 
@@ -42,16 +42,41 @@ def check_access_code(tracking_number: str, code: str, stored_hash: str) -> bool
 def next_tracking_number(day: date) -> str:
     """YYYYMMDD + a 6-digit per-day sequence, e.g. 20261123000042: unique, sortable, readable.
 
-    Runs inside the submitting transaction; the counter row stays locked until commit, so callers
-    take it as late as possible.
+    On PostgreSQL the counter is incremented in its own short transaction on a second (pooled)
+    connection, so its row lock is held for one statement rather than until the submitting
+    transaction commits: held that long, the lock serialised every submission behind the previous
+    one's commit (bench/submit_http.py measured ~2 appeals/s at 32 clients). A submission that
+    fails afterwards leaves a gap in the day's numbers, which is harmless. The side transaction
+    commits without waiting for its WAL flush: the appeal's own (synchronous) commit flushes the
+    WAL past it, so a number is durable whenever an appeal using it is.
+
+    Elsewhere (SQLite, where writers are serialised anyway) the counter is taken inside the
+    caller's transaction, as late as possible.
     """
-    table = TrackingSequence._meta.db_table  # our own model's table name, not input
-    sql = (
-        f"INSERT INTO {table} (day, last_value) VALUES (%s, 1) "  # noqa: S608
-        f"ON CONFLICT (day) DO UPDATE SET last_value = {table}.last_value + 1 RETURNING last_value"
-    )
+    if connection.vendor == "postgresql":
+        return f"{day:%Y%m%d}{_increment_on_side_connection(day):06d}"
     with connection.cursor() as cursor:
         # One round trip on both PostgreSQL and SQLite (>= 3.35).
-        cursor.execute(sql, [day])
+        cursor.execute(_UPSERT_SQL, [day])
         value = cursor.fetchone()[0]
     return f"{day:%Y%m%d}{value:06d}"
+
+
+_TABLE = TrackingSequence._meta.db_table  # our own model's table name, not input
+_UPSERT_SQL = (
+    f"INSERT INTO {_TABLE} (day, last_value) VALUES (%s, 1) "  # noqa: S608
+    f"ON CONFLICT (day) DO UPDATE SET last_value = {_TABLE}.last_value + 1 RETURNING last_value"
+)
+
+
+def _increment_on_side_connection(day: date) -> int:
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        side.ensure_connection()
+        raw = side.connection
+        with raw.transaction(), raw.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(_UPSERT_SQL, [day])
+            return cursor.fetchone()[0]
+    finally:
+        side.close()

@@ -21,8 +21,16 @@ from tests.e2e.conftest import axe_violations, format_violations, screenshot
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+@pytest.fixture(autouse=True)
+def _taxonomy(transactional_db):
+    """Bureau types and categories, reloaded if an earlier transactional test flushed them (idempotent)."""
+    from routing.taxonomy import load_taxonomy
+
+    load_taxonomy(with_regions=False)
+
+
 @pytest.fixture
-def foshan(hrss, dispatch_centre):
+def foshan(_taxonomy, hrss, dispatch_centre):
     hrss.contact_phone = "0757-12345"
     hrss.contact_address = "佛山市禅城区人民路1号"
     hrss.save()
