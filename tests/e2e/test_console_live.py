@@ -113,7 +113,7 @@ def asgi_server(tmp_path_factory):
                 log.close()
                 pytest.fail("uvicorn did not start:\n" + (var / "uvicorn.log").read_text(errors="replace"))
             time.sleep(0.3)
-    yield {"base": base, **seed}
+    yield {"base": base, "env": env, **seed}
     server.terminate()
     try:
         server.wait(timeout=10)
@@ -215,5 +215,41 @@ def test_console_pages_have_no_axe_violations(browser, asgi_server):
                 assert violations == [], f"{url}: {format_violations(violations)}"
                 screenshot(page, f"console-{username}-{url.strip('/').replace('/', '-') or 'home'}")
             context.close()
+    finally:
+        context.close()
+
+
+NEW_APPEAL = r"""
+from routing import decisions
+from routing.models import Region
+from tests import factories
+decisions._safe_classify = lambda title, description: None
+appeal = factories.submit(region=Region.objects.get(code="foshan"), title="断线期间提交的诉求").appeal
+print("NEW" + appeal.tracking_number + ":" + appeal.state)
+"""
+
+
+def test_resync_after_a_drop_shows_what_was_missed(browser, asgi_server):
+    """An appeal filed in another process (its event never reaches this server's in-memory layer, like
+    an event lost while the socket was down) appears once live.js reports a resync."""
+    base = asgi_server["base"]
+    context, officer = _session(browser, base, "officer1")
+    try:
+        _wait_socket(officer)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", NEW_APPEAL],
+            cwd=ROOT,
+            env=asgi_server["env"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        number, state = next(x for x in result.stdout.splitlines() if x.startswith("NEW"))[3:].split(":")
+        assert state == "dispatched"
+        officer.wait_for_timeout(1500)
+        assert officer.locator(f"tbody[data-queue-body] >> text={number}").count() == 0
+        officer.evaluate("() => document.dispatchEvent(new CustomEvent('huying:resync'))")
+        officer.locator(f"tbody[data-queue-body] >> text={number}").wait_for(timeout=10_000)
+        officer.locator("[data-counter='bureau-open']", has_text="1").wait_for(timeout=10_000)
     finally:
         context.close()
