@@ -154,3 +154,15 @@ def test_dispatch_and_overdue_boards_query_counts(login, dispatcher, city, hrss)
         response = client.get("/staff/dispatch/")
     assert len(response.context["triage_rows"]) == 9
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_sign_for_straight_from_the_queue(login, officer, dispatched):
+    client = login(officer)
+    body = client.get("/staff/").content.decode()
+    action = f'action="/staff/appeals/{dispatched.pk}/sign_for/"'
+    assert action in body
+    response = client.post(
+        f"/staff/appeals/{dispatched.pk}/sign_for/", {"sign_for-expected_version": dispatched.version}
+    )
+    assert response["Location"] == f"/staff/appeals/{dispatched.pk}/"
+    assert action not in client.get("/staff/?queue=mine").content.decode()
