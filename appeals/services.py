@@ -233,7 +233,9 @@ def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
         outbox.emit("appeal.triage", appeal=appeal)
         return
     appeal.route(bureau=decision.bureau, at=at)
-    for name, value in deadlines.dispatch_deadlines(at=at, urgent=appeal.is_urgent).items():
+    for name, value in deadlines.dispatch_deadlines(
+        at=at, urgent=appeal.is_urgent, category=appeal.category_id
+    ).items():
         setattr(appeal, name, value)
     appeal.save()
     audit.record_event(
@@ -246,6 +248,10 @@ def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
         at=at,
     )
     outbox.emit("appeal.dispatched", appeal=appeal)
+    # Routing hook: assignment inside the bureau (pool / round robin / least loaded).
+    from routing.services import auto_assign
+
+    auto_assign(appeal, at=at)
 
 
 def _store_attachment(
@@ -393,11 +399,13 @@ def appeal_dispatch(
     bureau = _get_bureau(bureau_id)
 
     def start_clock(appeal: Appeal) -> None:
-        for name, value in deadlines.dispatch_deadlines(at=appeal.dispatched_at, urgent=appeal.is_urgent).items():
+        for name, value in deadlines.dispatch_deadlines(
+            at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
+        ).items():
             setattr(appeal, name, value)
         appeal.routing_explanation = {"reason": "manual", "by": user.pk}
 
-    return _run_transition(
+    appeal = _run_transition(
         appeal_id=appeal_id,
         transition="dispatch",
         actor=user,
@@ -409,6 +417,16 @@ def appeal_dispatch(
         after=start_clock,
         expected_version=expected_version,
     )
+    return _assign_in_bureau(appeal)
+
+
+def _assign_in_bureau(appeal: Appeal) -> Appeal:
+    """Routing hook after a manual dispatch: assignment inside the bureau, in its own transaction."""
+    from routing.services import appeal_auto_assign
+
+    if appeal_auto_assign(appeal_id=appeal.pk) is not None:
+        appeal.refresh_from_db()
+    return appeal
 
 
 def appeal_reject(*, appeal_id: int, user: Any, reason: str) -> Appeal:
@@ -450,10 +468,12 @@ def appeal_arbitrate_return(*, appeal_id: int, user: Any, bureau_id: int, ruling
     bureau = _get_bureau(bureau_id)
 
     def restart_clock(appeal: Appeal) -> None:
-        for name, value in deadlines.dispatch_deadlines(at=appeal.dispatched_at, urgent=appeal.is_urgent).items():
+        for name, value in deadlines.dispatch_deadlines(
+            at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
+        ).items():
             setattr(appeal, name, value)
 
-    return _run_transition(
+    appeal = _run_transition(
         appeal_id=appeal_id,
         transition="redispatch",
         actor=user,
@@ -465,6 +485,7 @@ def appeal_arbitrate_return(*, appeal_id: int, user: Any, bureau_id: int, ruling
         after=restart_clock,
         event_type="appeal.dispatched",
     )
+    return _assign_in_bureau(appeal)
 
 
 # --- Bureau -------------------------------------------------------------------------------------
@@ -477,7 +498,9 @@ def appeal_sign_for(*, appeal_id: int, user: Any, expected_version: int | None =
     """
 
     def start_clock(appeal: Appeal) -> None:
-        for name, value in deadlines.sign_for_deadlines(at=appeal.signed_at, urgent=appeal.is_urgent).items():
+        for name, value in deadlines.sign_for_deadlines(
+            at=appeal.signed_at, urgent=appeal.is_urgent, category=appeal.category_id
+        ).items():
             setattr(appeal, name, value)
 
     return _run_transition(
@@ -754,7 +777,7 @@ def appeal_rate(
             )
 
         def new_deadline(locked: Appeal) -> None:
-            locked.reply_due = deadlines.rehandle_deadline(at=now)
+            locked.reply_due = deadlines.rehandle_deadline(at=now, category=locked.category_id, urgent=locked.is_urgent)
 
         return _run_transition(
             appeal_id=appeal_id,
@@ -826,6 +849,13 @@ def appeal_add_message(
             if kind == AppealMessage.Kind.CONTACT and appeal.first_contact_at is None:
                 appeal.first_contact_at = message.created_at
                 update_fields.append("first_contact_at")
+            # Routing hook: asking the appellant pauses the deadline clock; their answer resumes it.
+            from routing.services import pause_clock, resume_clock
+
+            if kind == AppealMessage.Kind.INFO_REQUEST:
+                update_fields += pause_clock(appeal, at=message.created_at, actor=actor)
+            elif actor == APPELLANT:
+                update_fields += resume_clock(appeal, at=message.created_at, actor=actor)
             appeal.version += 1
             appeal.save(update_fields=update_fields)
             audit.record_event(

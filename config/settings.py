@@ -139,8 +139,16 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
             # 5 s BZPOPMIN: the read races the timeout and an idle websocket is dropped. 15 s > 5 s.
+            # Its async pools also stop at 100 connections per process, which a burst of console
+            # connections exceeds (MaxConnectionsError); CHANNELS_REDIS_MAX_CONNECTIONS raises that.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "max_connections": env_int("CHANNELS_REDIS_MAX_CONNECTIONS", 1000),
+                    }
+                ],
                 "prefix": os.environ.get("CHANNELS_PREFIX", "huying"),
             },
         }

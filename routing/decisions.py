@@ -1,17 +1,41 @@
 """Routing decisions: which bureau answers an appeal, and why.
 
-Rules (``RoutingRule``) are tried by priority: category × region (× keywords, urgency) → a bureau
-type, resolved to the bureau of that type in the appeal's city. When no rule matches, the
-category's default bureau type is used; when that cannot be resolved either, the appeal goes to
-the dispatcher's triage queue. Every decision carries its explanation, stored on the appeal.
+1. **Classifier.** The text is classified (``routing.classifier``) on every decision; the result
+   is kept in the explanation either way.
+   * The appellant chose "other": at or above ``AUTO_ROUTE_CONFIDENCE`` the suggested category is
+     routed by the rules below; under it, the appeal goes to triage with the suggestion shown.
+     Nothing is disputed: the appellant did not claim a category.
+   * The appellant chose a category and the text *clearly contradicts* it — the classifier prefers
+     another category and gives the chosen one at most ``CONTRADICTION_MAX_PROBABILITY`` — the
+     appeal is flagged ``disputed``. At or above ``CONTRADICTION_AUTO_ROUTE_CONFIDENCE`` it is
+     routed as the suggested category; under it, it goes to triage with the suggestion shown.
+     The appellant's category is never changed on the appeal: it stays what they chose.
+   * **The appellant's category wins** whenever the contradiction is not clear (the chosen
+     category keeps more than the small probability above, or the classifier's favourite is
+     "other"/a dispatch-centre category), and also when the suggested category would land on the
+     same bureau type anyway (then the flag is kept but the routing is the appellant's).
+2. **Rules.** Active ``RoutingRule`` rows are tried by ascending priority; at equal priority the
+   more specific rule first (district before city before any region; keywords and urgency count
+   as more specific). A rule matches on category (blank = any), region (a city rule also covers
+   its districts; a district rule only that district), urgency (blank = any) and keywords (any
+   one in the title or description; blank = no keyword condition).
+3. **Bureau.** The rule's bureau type is resolved to the active bureau of that type in the
+   appeal's district if one exists, else in its city. No rule → the category's default bureau
+   type the same way. Nothing resolvable, or the dispatch centre itself → triage (待分拨).
+
+Every decision carries its explanation (rule, classifier scores, version), stored on the appeal.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from routing.classifier import Prediction, classify, routing_setting
 from routing.models import Bureau, Category, Region, RoutingRule
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,10 +47,16 @@ class RoutingDecision:
     disputed: bool = False
     classifier_version: str = ""
     explanation: dict[str, Any] = field(default_factory=dict)
+    # The category the rules were applied to (the appellant's, or the classifier's suggestion).
+    routed_category: Category | None = None
 
     @property
     def goes_to_triage(self) -> bool:
         return self.bureau is None
+
+
+def keyword_list(keywords: str) -> list[str]:
+    return [k.strip() for k in (keywords or "").replace("，", ",").replace("、", ",").split(",") if k.strip()]
 
 
 def _rule_matches(rule: RoutingRule, *, category: Category, region: Region, text: str, urgency: str) -> bool:
@@ -36,34 +66,126 @@ def _rule_matches(rule: RoutingRule, *, category: Category, region: Region, text
         return False
     if rule.urgency and rule.urgency != urgency:
         return False
-    keywords = [k.strip() for k in rule.keywords.replace("，", ",").split(",") if k.strip()]
+    keywords = keyword_list(rule.keywords)
     return not keywords or any(k in text for k in keywords)
 
 
-def _bureau_for(bureau_type_id: int, region: Region) -> Bureau | None:
-    return (
-        Bureau.objects.select_related("bureau_type", "region")
-        .filter(bureau_type_id=bureau_type_id, region=region.city, is_active=True)
-        .first()
-    )
+def _specificity(rule: RoutingRule) -> int:
+    score = 0
+    if rule.region_id is not None:
+        score += 4 if rule.region.level == Region.Level.DISTRICT else 2
+    if rule.keywords.strip():
+        score += 1
+    if rule.urgency:
+        score += 1
+    return score
 
 
-def decide(*, category: Category, region: Region, title: str, description: str, urgency: str) -> RoutingDecision:
+def ordered_rules() -> list[RoutingRule]:
+    rules = list(RoutingRule.objects.filter(is_active=True).select_related("target_type", "region"))
+    rules.sort(key=lambda r: (r.priority, -_specificity(r), r.pk))
+    return rules
+
+
+def bureau_for(bureau_type_id: int, region: Region) -> Bureau | None:
+    """The active bureau of a type for a region: the district's own bureau, else the city's."""
+    candidates = [region.pk] if region.level == Region.Level.CITY else [region.pk, region.city.pk]
+    bureaus = {
+        b.region_id: b
+        for b in Bureau.objects.select_related("bureau_type", "region").filter(
+            bureau_type_id=bureau_type_id, region_id__in=candidates, is_active=True
+        )
+    }
+    for region_id in candidates:
+        if region_id in bureaus:
+            return bureaus[region_id]
+    return None
+
+
+def _safe_classify(title: str, description: str) -> Prediction | None:
+    try:
+        return classify(title, description)
+    except Exception:
+        # A broken model must not stop appeals from being filed: rules still route them.
+        logger.exception("Classifier failed; deciding on rules alone.")
+        return None
+
+
+def _category_by_code(code: str) -> Category | None:
+    return Category.objects.select_related("default_bureau_type").filter(code=code, is_active=True).first()
+
+
+def _routable(category: Category | None) -> bool:
+    return category is not None and not category.is_other and category.default_bureau_type.code != "dispatch"
+
+
+def decide(
+    *,
+    category: Category,
+    region: Region,
+    title: str,
+    description: str,
+    urgency: str,
+    use_classifier: bool = True,
+) -> RoutingDecision:
     """Decide the responsible bureau for an appeal's data. Reads only; saves nothing."""
     text = f"{title}\n{description}"
+    explanation: dict[str, Any] = {"chosen_category": category.code}
+    prediction = _safe_classify(title, description) if use_classifier else None
+    suggested: Category | None = None
+    disputed = False
+    routed = category
+    if prediction is not None:
+        explanation["classifier"] = prediction.as_explanation()
+        if prediction.category != category.code:
+            suggested = _category_by_code(prediction.category)
+
+    def finish(bureau: Bureau | None, reason: str, rule: RoutingRule | None = None, **extra: Any) -> RoutingDecision:
+        explanation.update(reason=reason, **extra)
+        if rule is not None:
+            explanation.update(rule_id=rule.pk, rule=rule.name)
+        if routed is not category:
+            explanation["routed_category"] = routed.code
+        return RoutingDecision(
+            bureau=bureau,
+            rule=rule,
+            suggested_category=suggested,
+            confidence=prediction.confidence if prediction else None,
+            disputed=disputed,
+            classifier_version=prediction.version if prediction else "",
+            explanation=explanation,
+            routed_category=routed,
+        )
+
     if category.is_other:
-        return RoutingDecision(bureau=None, explanation={"reason": "category_other"})
-    rules = RoutingRule.objects.filter(is_active=True).select_related("target_type").order_by("priority", "id")
-    for rule in rules:
-        if _rule_matches(rule, category=category, region=region, text=text, urgency=urgency):
-            bureau = _bureau_for(rule.target_type_id, region)
-            if bureau is not None:
-                return RoutingDecision(
-                    bureau=bureau,
-                    rule=rule,
-                    explanation={"reason": "rule", "rule_id": rule.pk, "rule": rule.name},
-                )
-    bureau = _bureau_for(category.default_bureau_type_id, region)
+        auto = routing_setting("AUTO_ROUTE_CONFIDENCE", 0.7)
+        if prediction is None:
+            return finish(None, "category_other")
+        if not _routable(suggested) or prediction.confidence < auto:
+            return finish(None, "category_other_low_confidence", threshold=auto)
+        routed = suggested
+        explanation["basis"] = "classifier"
+    elif prediction is not None and suggested is not None and _routable(suggested):
+        ceiling = routing_setting("CONTRADICTION_MAX_PROBABILITY", 0.005)
+        if prediction.probability(category.code) <= ceiling:
+            disputed = True
+            explanation["disputed"] = True
+            same_type = suggested.default_bureau_type_id == category.default_bureau_type_id
+            auto = routing_setting("CONTRADICTION_AUTO_ROUTE_CONFIDENCE", 0.95)
+            if same_type:
+                explanation["basis"] = "appellant_same_bureau_type"
+            elif prediction.confidence >= auto:
+                routed = suggested
+                explanation["basis"] = "classifier_contradiction"
+            else:
+                return finish(None, "disputed_low_confidence", threshold=auto)
+
+    for rule in ordered_rules():
+        if _rule_matches(rule, category=routed, region=region, text=text, urgency=urgency):
+            bureau = bureau_for(rule.target_type_id, region)
+            if bureau is not None and not bureau.is_dispatch_centre:
+                return finish(bureau, "rule", rule=rule, bureau_name=bureau.name)
+    bureau = bureau_for(routed.default_bureau_type_id, region)
     if bureau is not None and not bureau.is_dispatch_centre:
-        return RoutingDecision(bureau=bureau, explanation={"reason": "category_default"})
-    return RoutingDecision(bureau=None, explanation={"reason": "no_rule"})
+        return finish(bureau, "category_default", bureau_name=bureau.name)
+    return finish(None, "no_rule")

@@ -183,3 +183,160 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()
+
+
+# --- Deadlines: policies and the working-day calendar --------------------------------------------
+
+
+class TimeUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", _("工作日")
+    NATURAL_DAYS = "natural_days", _("自然日")
+    WORKING_HOURS = "working_hours", _("工作小时")
+    NATURAL_HOURS = "natural_hours", _("自然小时")
+
+
+class DeadlinePolicy(models.Model):
+    """Time limits for one category × urgency (either may be blank = any).
+
+    The most specific active policy wins: category and urgency both set, then category only, then
+    urgency only, then the catch-all. Without any policy the defaults from DOMAIN.md apply
+    (``routing.deadlines.DEFAULT_POLICY``).
+    """
+
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("类别"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadline_policies",
+        help_text=_("留空表示适用于所有类别。"),
+    )
+    urgency = models.CharField(
+        _("紧急程度"),
+        max_length=10,
+        blank=True,
+        choices=[("normal", _("一般")), ("urgent", _("紧急"))],
+        help_text=_("留空表示两种紧急程度都适用。"),
+    )
+    sign_for_value = models.PositiveIntegerField(_("签收时限"), default=1)
+    sign_for_unit = models.CharField(_("签收时限单位"), max_length=15, choices=TimeUnit.choices, default="working_days")
+    return_value = models.PositiveIntegerField(_("退单时限"), default=1)
+    return_unit = models.CharField(_("退单时限单位"), max_length=15, choices=TimeUnit.choices, default="working_days")
+    first_contact_value = models.PositiveIntegerField(_("首次联系时限"), default=24)
+    first_contact_unit = models.CharField(
+        _("首次联系时限单位"), max_length=15, choices=TimeUnit.choices, default="natural_hours"
+    )
+    reply_value = models.PositiveIntegerField(_("答复时限"), default=5)
+    reply_unit = models.CharField(_("答复时限单位"), max_length=15, choices=TimeUnit.choices, default="working_days")
+    max_extensions = models.PositiveSmallIntegerField(_("最多延期次数"), default=3)
+    max_extension_working_days = models.PositiveSmallIntegerField(_("每次最多延期工作日"), default=5)
+    rehandle_value = models.PositiveIntegerField(_("差评重办时限"), default=15)
+    rehandle_unit = models.CharField(_("重办时限单位"), max_length=15, choices=TimeUnit.choices, default="working_days")
+    is_active = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("依据/说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["category__sort_order", "urgency", "id"]
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "urgency"], name="deadline_policy_once_per_category_urgency")
+        ]
+
+    def __str__(self) -> str:
+        category = self.category.name if self.category_id else str(_("所有类别"))
+        return f"{category} · {self.get_urgency_display() or _('任意紧急程度')}"
+
+
+class HolidayOverride(models.Model):
+    """A day whose working/non-working status differs from (or is missing in) chinesecalendar.
+
+    Consulted before the package: e.g. the next year's holidays announced before a package
+    release, or a local holiday. Editable in the admin.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(
+        _("是工作日"), help_text=_("勾选表示这一天上班（如调休补班），不勾选表示放假。")
+    )
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("节假日调整")
+        verbose_name_plural = _("节假日调整")
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_working_day else '放假'}"
+
+
+# --- Classifier: versions and labelled examples ---------------------------------------------------
+
+
+class ClassifierModel(models.Model):
+    """One trained version of the text classifier (serialised as JSON, never pickled).
+
+    Exactly one row is active; decisions record the version they used.
+    """
+
+    version = models.CharField(_("版本"), max_length=40, unique=True)
+    algorithm = models.CharField(_("算法"), max_length=60)
+    features = models.CharField(_("特征"), max_length=40)
+    parameters = models.JSONField(_("模型参数"))
+    metrics = models.JSONField(_("评估指标"), default=dict, blank=True)
+    example_count = models.PositiveIntegerField(_("训练样本数"), default=0)
+    is_active = models.BooleanField(_("当前使用"), default=False)
+    created_at = models.DateTimeField(_("训练时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("分类模型版本")
+        verbose_name_plural = _("分类模型版本")
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class TrainingExample(models.Model):
+    """A labelled appeal text the classifier learns from, beyond the seed files in routing/data/training/.
+
+    Created from every manual dispatch or re-route (harvested from the audit trail), or by hand.
+    """
+
+    class Source(models.TextChoices):
+        DISPATCHER = "dispatcher", _("分拨员改派/派单")
+        MANUAL = "manual", _("人工录入")
+
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("内容"))
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.CASCADE, related_name="training_examples"
+    )
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.DISPATCHER)
+    appeal_id = models.IntegerField(_("诉求ID"), null=True, blank=True, db_index=True)
+    # The audit event the example was derived from: harvesting is idempotent on it.
+    source_event_id = models.IntegerField(null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("训练样本")
+        verbose_name_plural = _("训练样本")
+
+    def __str__(self) -> str:
+        return f"{self.category.code}: {self.title}"
+
+
+class AssignmentCursor(models.Model):
+    """Round-robin position of a bureau: the officer who was assigned last."""
+
+    bureau = models.OneToOneField(Bureau, on_delete=models.CASCADE, related_name="assignment_cursor")
+    last_user_id = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("轮流分配位置")
+        verbose_name_plural = _("轮流分配位置")
+
+    def __str__(self) -> str:
+        return f"{self.bureau_id}: {self.last_user_id}"

@@ -1,0 +1,168 @@
+"""The deadline sweep: warning (临期预警), urge (催办) and supervision (督办), once each.
+
+Which deadline an appeal is measured against depends on its state:
+
+* dispatched → ``sign_for_due`` (the clock started at ``dispatched_at``);
+* handling or in review → ``reply_due`` (the clock started at ``signed_at``).
+
+Returned appeals wait on the dispatcher's arbitration and paused appeals wait on the appellant:
+neither is swept.
+
+* **warning** when the remaining time is at most ``WARNING_FRACTION`` of the window, capped at
+  ``WARNING_HOURS`` (defaults: a fifth of the window, at most 24 hours before the deadline);
+* **urge (催办)** at the deadline;
+* **supervision (督办)** ``SUPERVISE_AFTER_WORKING_DAYS`` working days after it (default 2).
+
+Each marker (``warned_at``, ``urged_at``, ``supervised_at``) is set once per clock: a marker set
+before the current clock started (e.g. a sign-for warning, then the officer signed for) does not
+count. When a run finds an appeal past several steps at once (the sweep was not running), only
+the most severe step is notified; the lesser markers are set with it so they never fire late.
+
+Safe to run twice at once: every appeal is handled in its own transaction that first takes the
+row lock with ``SKIP LOCKED`` (a concurrent sweep or a service holding the row is skipped; the
+next run picks it up) and then sets the marker with a conditional UPDATE (``… WHERE urged_at IS
+NULL OR urged_at < clock start``); only the run whose UPDATE changed the row writes the audit event
+and the outbox row. On SQLite (no row locks) the conditional UPDATE alone guarantees once-only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from appeals import audit
+from appeals.models import Appeal, AppealState
+from notifications import outbox
+from routing import deadlines
+from routing.classifier import routing_setting
+
+logger = logging.getLogger(__name__)
+
+# (marker field, audit event kind, outbox event type), least to most severe.
+STEPS = [
+    ("warned_at", "deadline_warning", "deadline.warning"),
+    ("urged_at", "deadline_urged", "deadline.urged"),
+    ("supervised_at", "deadline_supervised", "deadline.supervised"),
+]
+SWEPT_STATES = (AppealState.DISPATCHED, AppealState.HANDLING, AppealState.REVIEW)
+
+
+@dataclass
+class Clock:
+    name: str  # "sign_for" or "reply"
+    started: datetime
+    due: datetime
+
+
+def clock_for(appeal: Appeal) -> Clock | None:
+    """The deadline the appeal is currently measured against, or None (not swept)."""
+    if appeal.paused_at is not None:
+        return None
+    if appeal.state == AppealState.DISPATCHED and appeal.sign_for_due:
+        return Clock("sign_for", appeal.dispatched_at or appeal.submitted_at, appeal.sign_for_due)
+    if appeal.state in (AppealState.HANDLING, AppealState.REVIEW) and appeal.reply_due:
+        return Clock("reply", appeal.signed_at or appeal.dispatched_at or appeal.submitted_at, appeal.reply_due)
+    return None
+
+
+def warning_time(clock: Clock) -> datetime:
+    window = clock.due - clock.started
+    lead = min(window * routing_setting("WARNING_FRACTION", 0.2), timedelta(hours=routing_setting("WARNING_HOURS", 24)))
+    return clock.due - max(lead, timedelta(0))
+
+
+def supervision_time(clock: Clock) -> datetime:
+    return deadlines.add_working_days(clock.due, routing_setting("SUPERVISE_AFTER_WORKING_DAYS", 2))
+
+
+def steps_due(clock: Clock, now: datetime) -> list[int]:
+    """Indexes into STEPS whose time has come."""
+    due = []
+    if now >= warning_time(clock):
+        due.append(0)
+    if now >= clock.due:
+        due.append(1)
+    if now >= supervision_time(clock):
+        due.append(2)
+    return due
+
+
+def _pending(appeal: Appeal, field: str, clock: Clock) -> bool:
+    value = getattr(appeal, field)
+    return value is None or value < clock.started
+
+
+def sweep_appeal(appeal_id: int, *, now: datetime | None = None) -> str | None:
+    """Apply the due deadline steps to one appeal; return the outbox event type written, if any."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appeal = (
+            Appeal.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("bureau")
+            .filter(pk=appeal_id, state__in=SWEPT_STATES)
+            .first()
+        )
+        if appeal is None:
+            return None
+        clock = clock_for(appeal)
+        if clock is None:
+            return None
+        pending = [i for i in steps_due(clock, now) if _pending(appeal, STEPS[i][0], clock)]
+        if not pending:
+            return None
+        fields = [STEPS[i][0] for i in pending]
+        not_done = Q()
+        for field in fields:
+            not_done |= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": clock.started})
+        changed = Appeal.objects.filter(pk=appeal.pk).filter(not_done).update(**dict.fromkeys(fields, now))
+        if changed != 1:
+            return None
+        _marker, kind, event_type = STEPS[pending[-1]]
+        overdue = deadlines.working_time_between(clock.due, now) if now > clock.due else timedelta(0)
+        data = {
+            "deadline": clock.name,
+            "due": clock.due.isoformat(),
+            "overdue_working_hours": round(overdue.total_seconds() / 3600, 1),
+            "also_marked": [STEPS[i][1] for i in pending[:-1]],
+        }
+        audit.record_event(appeal=appeal, kind=kind, actor=audit.SYSTEM, data=data, at=now)
+        outbox.emit(event_type, appeal=appeal, payload=data)
+        return event_type
+
+
+def candidate_ids(now: datetime) -> list[int]:
+    """Appeals that might have a step due (a superset; ``sweep_appeal`` decides exactly)."""
+    horizon = now + timedelta(hours=routing_setting("WARNING_HOURS", 24))
+    return list(
+        Appeal.objects.filter(state__in=SWEPT_STATES, paused_at__isnull=True)
+        .filter(
+            (Q(state=AppealState.DISPATCHED, sign_for_due__lte=horizon) & ~Q(supervised_at__gte=F("dispatched_at")))
+            | (
+                Q(state__in=(AppealState.HANDLING, AppealState.REVIEW), reply_due__lte=horizon)
+                & ~Q(supervised_at__gte=F("signed_at"))
+            )
+        )
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+
+
+def run_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """One pass over every candidate appeal; returns counts of events written per type."""
+    now = now or timezone.now()
+    counts = {event_type: 0 for _f, _k, event_type in STEPS}
+    for appeal_id in candidate_ids(now):
+        try:
+            written = sweep_appeal(appeal_id, now=now)
+        except Exception:
+            # One bad row must not stop the others; it is retried on the next run.
+            logger.exception("Deadline sweep failed for appeal %s", appeal_id)
+            continue
+        if written:
+            counts[written] += 1
+    return counts
