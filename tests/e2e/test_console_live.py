@@ -148,7 +148,7 @@ def test_dispatch_appears_live_and_presence_warns_of_a_second_writer(browser, as
     try:
         assert officer.url.endswith("/staff/"), officer.inner_text("main")
         assert dispatcher.url.endswith("/staff/dispatch/")
-        assert officer.locator(f"text={number}").count() == 0
+        assert officer.locator(f"a:has-text('{number}')").count() == 0
         _wait_socket(officer)
 
         # The dispatcher routes the triage appeal with one click on the classifier's suggestion.
@@ -159,13 +159,13 @@ def test_dispatch_appears_live_and_presence_warns_of_a_second_writer(browser, as
         screenshot(dispatcher, "console-dispatch-after")
 
         # …and it appears in the officer's open console without a reload.
-        officer.locator(f"tbody[data-queue-body] >> text={number}").wait_for(timeout=10_000)
+        officer.locator(f"tbody[data-queue-body] a:has-text('{number}')").wait_for(timeout=10_000)
         officer.locator("[data-queue-count='sign_for']", has_text="1").wait_for()
         screenshot(officer, "console-queue-live")
 
         # The officer signs for it; the lead opens the same appeal and starts writing a reply.
         with officer.expect_navigation():
-            officer.click(f"text={number}")
+            officer.click(f"tbody[data-queue-body] a:has-text('{number}')")
         with officer.expect_navigation():
             officer.locator("form[data-action='sign_for'] button").click()
         assert "办理中" in officer.inner_text(".appeal-meta")
@@ -247,9 +247,9 @@ def test_resync_after_a_drop_shows_what_was_missed(browser, asgi_server):
         number, state = next(x for x in result.stdout.splitlines() if x.startswith("NEW"))[3:].split(":")
         assert state == "dispatched"
         officer.wait_for_timeout(1500)
-        assert officer.locator(f"tbody[data-queue-body] >> text={number}").count() == 0
+        assert officer.locator(f"tbody[data-queue-body] a:has-text('{number}')").count() == 0
         officer.evaluate("() => document.dispatchEvent(new CustomEvent('huying:resync'))")
-        officer.locator(f"tbody[data-queue-body] >> text={number}").wait_for(timeout=10_000)
+        officer.locator(f"tbody[data-queue-body] a:has-text('{number}')").wait_for(timeout=10_000)
         officer.locator("[data-counter='bureau-open']", has_text="1").wait_for(timeout=10_000)
     finally:
         context.close()
