@@ -254,7 +254,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per server")
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--warmup", type=float, default=10.0, help="seconds of load before measuring (workers import, train, connect)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="processes (gunicorn-sync runs twice as many)")
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: " + ", ".join(SERVERS))
     parser.add_argument("--via", choices=["api", "form"], default="api")

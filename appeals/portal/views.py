@@ -113,11 +113,14 @@ def submit(request):
 @never_cache
 def confirmation(request, token: uuid.UUID):
     """Tracking number and access code, shown large with copy buttons, and what happens next."""
-    found = portal_session.confirmation_for(request, str(token), wait=3.0)
+    found = portal_session.confirmation_for(request, str(token))
     if found is None:
         appeal = Appeal.objects.filter(idempotency_key=token).only("tracking_number").first()
         if appeal is None:
             raise Http404
+        # A double click: the request that saved the appeal may still be writing this session.
+        found = portal_session.confirmation_for(request, str(token), wait=3.0)
+    if found is None:
         # Submitted, but from another browser session: the code was shown there, never again.
         return render(request, "portal/already_submitted.html", {"tracking_number": appeal.tracking_number})
     appeal = selectors.appeal_get_for_appellant(

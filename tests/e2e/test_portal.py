@@ -183,6 +183,10 @@ def test_rate_a_reply_badly_then_well_and_follow_up(page, live_server, foshan, o
     assert "重办" in page.inner_text("#reopened-notice")
     screenshot(page, "portal-11-reopened")
     _no_violations(page, "status after a bad rating")
+    page.set_viewport_size({"width": 320, "height": 800})
+    _fits(page, 320)
+    screenshot(page, "portal-11b-status-320")
+    page.set_viewport_size({"width": 1280, "height": 900})
     # The bureau answers again; this time the appellant is satisfied and adds a follow-up later.
     services.appeal_submit_reply(appeal_id=appeal_id, user=officer, reply="已到账，请查收。")
     page.reload()
