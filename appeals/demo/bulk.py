@@ -248,8 +248,17 @@ class _Generator:
         for step, at in zip(steps, times, strict=True):
             action = step.action
             if action == "submit":
-                event("submitted", APPELLANT, None, data={"channel": a.channel, "category": category_code}, at=at)
-                draft.events[-1]["to_state"] = S.SUBMITTED
+                draft.events.append(  # the first event has no from-state
+                    {
+                        "kind": "submitted",
+                        "actor": APPELLANT,
+                        "from_state": "",
+                        "to_state": S.SUBMITTED,
+                        "reason": "",
+                        "data": {"channel": a.channel, "category": category_code},
+                        "at": at,
+                    }
+                )
                 if step.option == "no_routing":
                     continue
                 if category_code in plan.TRIAGE_CATEGORIES:

@@ -44,10 +44,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         appeals = Appeal.objects.all()
+        only_appeal = None
         if options["appeal"]:
             number = "".join(ch for ch in options["appeal"] if ch.isdigit())
             appeals = appeals.filter(tracking_number=number)
-            if not appeals.exists():
+            only_appeal = appeals.values_list("pk", flat=True).first()
+            if only_appeal is None:
                 raise CommandError(
                     _("找不到受理编号为 %(number)s 的诉求，请核对编号。") % {"number": options["appeal"]}
                 )
@@ -63,7 +65,7 @@ class Command(BaseCommand):
                 number = numbers[problem.appeal_id]
             self.stdout.write(f"{number}\t#{problem.seq}\t{problem.problem}{state_note}")
 
-        for appeal_id, events, current_state in self._chains(appeals, options["chunk_size"]):
+        for appeal_id, events, current_state in self._chains(only_appeal, options["chunk_size"]):
             summary.appeals += 1
             summary.events += len(events)
             for problem in verify_chain(events):
@@ -104,11 +106,11 @@ class Command(BaseCommand):
         if not options["quiet"]:
             self.stdout.write(self.style.SUCCESS(line))
 
-    def _chains(self, appeals, chunk_size: int) -> Iterator[tuple[int, list[AppealEvent], str]]:
+    def _chains(self, only_appeal: int | None, chunk_size: int) -> Iterator[tuple[int, list[AppealEvent], str]]:
         """(appeal id, its events in seq order, the appeal's current state), one appeal at a time."""
         events = AppealEvent.objects.all()
-        if appeals.query.where:  # one appeal (--appeal); a full run reads the table without a subquery
-            events = events.filter(appeal__in=appeals)
+        if only_appeal is not None:
+            events = events.filter(appeal_id=only_appeal)
         events = (
             events.annotate(appeal_state=F("appeal__state"))
             .order_by("appeal_id", "seq")
