@@ -48,7 +48,8 @@ SORTS: dict[str, list[Any]] = {
 DEFAULT_SORT = "due"
 
 
-def with_due(queryset: QuerySet[Appeal]) -> QuerySet[Appeal]:
+def with_due(queryset: QuerySet[Appeal]) -> QuerySet[Any]:
+    # Typed Any: the annotations below are not model fields, which the type checker cannot see.
     """Annotate ``due_at``: the deadline that matters now (sign-for while dispatched, else the reply)."""
     return queryset.annotate(
         due_at=Case(
@@ -60,10 +61,10 @@ def with_due(queryset: QuerySet[Appeal]) -> QuerySet[Appeal]:
     )
 
 
-def bureau_queue(*, user: Any, queue: str) -> QuerySet[Appeal]:
+def bureau_queue(*, user: Any, queue: str) -> QuerySet[Any]:
     """One of the bureau console's queues for ``user`` (unknown names fall back to 待签收)."""
     scoped = appeal_queryset_for_user(user=user)
-    bureau_id = perms.user_bureau_id(user)
+    bureau_id = perms.user_bureau_id(user) or 0  # 0 matches no bureau
     own = Q(bureau_id=bureau_id)
     if queue == "mine":
         qs = scoped.filter(own, officer_id=user.pk, state__in=[S.HANDLING, S.REVIEW])
@@ -92,7 +93,7 @@ class QueueFilters:
     sort: str = DEFAULT_SORT
 
 
-def apply_filters(queryset: QuerySet[Appeal], filters: QueueFilters) -> QuerySet[Appeal]:
+def apply_filters(queryset: QuerySet[Any], filters: QueueFilters) -> QuerySet[Any]:
     """Narrow a queue by the console's filter bar and order it; text goes through ``appeals.search``."""
     from appeals import search
 
@@ -122,7 +123,7 @@ def nav_counts(*, user: Any) -> dict[str, int]:
     """The numbers in the navigation badges: open appeals of my bureau, triage queue length, unread."""
     counts: dict[str, int] = {}
     if user.has_perm("appeals.handle_appeal"):
-        bureau_id = perms.user_bureau_id(user)
+        bureau_id = perms.user_bureau_id(user) or 0  # 0 matches no bureau
         counts["bureau-open"] = (
             appeal_queryset_for_user(user=user)
             .filter(bureau_id=bureau_id, state__in=[S.DISPATCHED, S.HANDLING, S.REVIEW])
@@ -279,7 +280,7 @@ def triage_reason(appeal: Appeal) -> str:
     return str(TRIAGE_REASONS.get(code, code))
 
 
-def triage_queue(*, user: Any) -> QuerySet[Appeal]:
+def triage_queue(*, user: Any) -> QuerySet[Any]:
     return with_due(
         appeal_queryset_for_user(user=user)
         .filter(state=S.TRIAGE)
@@ -363,7 +364,7 @@ OVERDUE_FILTERS: dict[str, Any] = {
 }
 
 
-def overdue_board(*, user: Any, status: str = "all", bureau_id: int | None = None) -> QuerySet[Appeal]:
+def overdue_board(*, user: Any, status: str = "all", bureau_id: int | None = None) -> QuerySet[Any]:
     """Open appeals across bureaus near (inside AMBER_WINDOW), at or past their current deadline."""
     now = timezone.now()
     qs = with_due(

@@ -16,6 +16,7 @@ from django import forms
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_fsm import get_available_user_FIELD_transitions
 
 from appeals import permissions as perms
 from appeals import services
@@ -62,7 +63,8 @@ def open_cohandling(appeal: Appeal, user: Any):
 
 def available_actions(appeal: Appeal, user: Any) -> list[str]:
     """Names of the actions ``user`` may take on ``appeal`` now, in the order the page lists them."""
-    transitions = {t.name for t in appeal.get_available_user_state_transitions(user)}
+    state_field = appeal._meta.get_field("state")
+    transitions = {t.name for t in get_available_user_FIELD_transitions(appeal, user, state_field)}
     names: list[str] = []
     if "sign_for" in transitions:
         names.append("sign_for")
@@ -130,18 +132,26 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
 }
 
 
+def _narrow_choices(form: forms.Form, name: str, appeal: Appeal) -> None:
+    """Limit the choice lists of forms whose options depend on the appeal."""
+    field = form.fields.get("officer") or form.fields.get("bureau")
+    if not isinstance(field, forms.ModelChoiceField):
+        return
+    if name == "reassign":
+        field.queryset = console_forms.bureau_officers(appeal)
+    elif name == "cohandle_invite":
+        field.queryset = console_forms.cohandling_bureaus(appeal)
+    elif name in ("dispatch", "arbitrate") and field.queryset is not None:
+        field.queryset = field.queryset.exclude(bureau_type__code="dispatch")
+
+
 def blank_forms(appeal: Appeal, available: list[str]) -> dict[str, forms.Form]:
     """An unbound form for each available action, carrying the version the page shows."""
     initial = {"expected_version": appeal.version}
     result: dict[str, forms.Form] = {}
     for name in available:
         form = FORM_CLASSES[name](initial=initial, prefix=name)
-        if name == "reassign":
-            form.fields["officer"].queryset = console_forms.bureau_officers(appeal)
-        if name in ("dispatch", "arbitrate"):
-            form.fields["bureau"].queryset = form.fields["bureau"].queryset.exclude(bureau_type__code="dispatch")
-        if name == "cohandle_invite":
-            form.fields["bureau"].queryset = console_forms.cohandling_bureaus(appeal)
+        _narrow_choices(form, name, appeal)
         result[name] = form
     return result
 
@@ -285,10 +295,7 @@ def perform(request: HttpRequest, appeal: Appeal, action: str) -> Outcome:
         return Outcome(False, _("没有这个操作。"), status=404, code="unknown")
     form_class: Callable[..., forms.Form] = FORM_CLASSES[action]
     form = form_class(request.POST, request.FILES, prefix=action)
-    if action == "reassign":
-        form.fields["officer"].queryset = console_forms.bureau_officers(appeal)
-    if action == "cohandle_invite":
-        form.fields["bureau"].queryset = console_forms.cohandling_bureaus(appeal)
+    _narrow_choices(form, action, appeal)
     if not form.is_valid():
         if "expected_version" in form.errors:
             return Outcome(False, _("表单缺少版本信息，请刷新页面后再操作。"), status=400, code="version", form=form)

@@ -25,6 +25,11 @@ def _bureaus() -> list[Bureau]:
     )
 
 
+def _latest_reason(appeal: Any) -> str:
+    events = getattr(appeal, "return_events", [])  # prefetched by returned_queue
+    return events[0].reason if events else ""
+
+
 def _dispatch_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     bureaus = _bureaus()
@@ -48,7 +53,7 @@ def _dispatch_context(request: HttpRequest) -> dict[str, Any]:
         "returned_rows": [
             {
                 "appeal": appeal,
-                "reason": appeal.return_events[0].reason if appeal.return_events else "",
+                "reason": _latest_reason(appeal),
                 "returned_from": appeal.bureau,
             }
             for appeal in returned

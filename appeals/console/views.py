@@ -166,7 +166,7 @@ def appeal_action(request: HttpRequest, appeal_id: int, action: str) -> HttpResp
         messages.success(request, outcome.message)
         return redirect(outcome.redirect_to or reverse("console:appeal", args=[appeal.pk]))
     if is_xhr(request):
-        body = {"error": outcome.message, "code": outcome.code}
+        body: dict[str, Any] = {"error": outcome.message, "code": outcome.code}
         if outcome.form is not None:
             body["fields"] = {name: [str(e) for e in errs] for name, errs in outcome.form.errors.items()}
         if outcome.status == 409:
@@ -194,7 +194,13 @@ def reveal_phone(request: HttpRequest, appeal_id: int) -> HttpResponse:
         if is_xhr(request):
             return JsonResponse({"error": message, "code": "forbidden"}, status=403)
         return render(request, "console/appeal.html", appeal_context(request, appeal, action_error=message), status=403)
-    PiiAccessLog.objects.create(user=request.user, appeal=appeal, action="view_phone", detail=_("工作台查看诉求人电话"))
+    staff = request.user  # staff_required: always an authenticated user here
+    PiiAccessLog.objects.create(
+        user=staff,  # type: ignore[misc]
+        appeal=appeal,
+        action="view_phone",
+        detail=_("工作台查看诉求人电话"),
+    )
     phone = format_phone_national(appeal.contact_phone)
     if is_xhr(request):
         return JsonResponse({"phone": phone})
