@@ -296,6 +296,13 @@ def main() -> None:
     parser.add_argument("--dispatches", type=int, default=40, help="appeals dispatched per run")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between dispatches")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--layers",
+        nargs="+",
+        default=["pubsub", "core"],
+        choices=["pubsub", "core"],
+        help="channels-redis layers to compare (CHANNELS_LAYER)",
+    )
     parser.add_argument("--connect-batch", type=int, default=100)
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -324,11 +331,13 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     print(
-        f"websocket fan-out, Redis channel layer, uvicorn x{args.server_workers}, {BUREAUS} bureaus, "
+        f"websocket fan-out, channels-redis layers {'/'.join(args.layers)}, "
+        f"uvicorn x{args.server_workers}, {BUREAUS} bureaus, "
         f"{args.dispatches} dispatches per run, one every {args.interval}s"
     )
     print(f"database: {env['DATABASE_URL'].split('@')[-1]}, redis: {env['REDIS_URL'].split('@')[-1]}")
     header = [
+        "layer",
         "consoles",
         "dispatches",
         "connect_s",
@@ -342,9 +351,21 @@ def main() -> None:
         "max_ms",
     ]
     print(" | ".join(header))
-    for n in args.clients:
-        row = run_once(n, args, env, workdir)
-        print(" | ".join(str(row[h]) for h in header), flush=True)
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    for layer in args.layers:
+        # This process publishes (the commit hooks); it must use the same layer as the server.
+        backend = {
+            "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "core": "channels_redis.core.RedisChannelLayer",
+        }
+        settings.CHANNEL_LAYERS["default"]["BACKEND"] = backend[layer]
+        channel_layers.backends = {}
+        for n in args.clients:
+            row = run_once(n, args, {**env, "CHANNELS_LAYER": layer}, workdir)
+            row["layer"] = layer
+            print(" | ".join(str(row[h]) for h in header), flush=True)
 
 
 if __name__ == "__main__":

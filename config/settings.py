@@ -134,9 +134,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # CHANNELS_LAYER=pubsub: Redis PUBLISH/SUBSCRIBE, one message per server process per group
+    # (fan-out happens in the process; see docs/benchmarks-realtime.md). core: one Redis list
+    # per consumer, messages kept briefly if a consumer lags. Consoles resync on reconnect either way.
+    _CHANNEL_BACKENDS = {
+        "core": "channels_redis.core.RedisChannelLayer",
+        "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": _CHANNEL_BACKENDS[os.environ.get("CHANNELS_LAYER", "pubsub")],
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
             # 5 s BZPOPMIN: the read races the timeout and an idle websocket is dropped. 15 s > 5 s.
             # Its async pools also stop at 100 connections per process, which a burst of console
@@ -373,9 +380,9 @@ ROUTING = {
     "AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_AUTO_ROUTE_CONFIDENCE", "0.7")),
     # A chosen category "clearly contradicts" the text when the classifier gives it at most this
     # probability and prefers another category; the disagreement is then flagged (disputed).
-    "CONTRADICTION_MAX_PROBABILITY": float(os.environ.get("ROUTING_CONTRADICTION_MAX_PROBABILITY", "0.005")),
+    "CONTRADICTION_MAX_PROBABILITY": float(os.environ.get("ROUTING_CONTRADICTION_MAX_PROBABILITY", "0.02")),
     # A contradicted choice is re-routed automatically only at or above this confidence (else triage).
-    "CONTRADICTION_AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_CONTRADICTION_CONFIDENCE", "0.95")),
+    "CONTRADICTION_AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_CONTRADICTION_CONFIDENCE", "0.8")),
     # Classifier features ("char" n-grams or "jieba" words; measured in bench/routing_accuracy.py).
     "CLASSIFIER_FEATURES": os.environ.get("ROUTING_CLASSIFIER_FEATURES", "char"),
     "CLASSIFIER_RELOAD_SECONDS": env_int("ROUTING_CLASSIFIER_RELOAD_SECONDS", 60),

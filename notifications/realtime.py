@@ -64,7 +64,9 @@ def groups_for(message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = (
     """Every group that should hear about ``message`` (see docs/realtime.md for the table)."""
     event_type = catalogue.canonical(message["event"])
     groups: list[str] = []
-    if message.get("bureau_id"):
+    # A just-submitted appeal reaches its bureau as "appeal.dispatched" (emitted in the same
+    # transaction); the bureau's consoles need not hear about the submission too.
+    if message.get("bureau_id") and event_type != "appeal.submitted":
         groups.append(bureau_group(message["bureau_id"]))
     for bureau_id in extra_bureau_ids:
         name = bureau_group(bureau_id)
