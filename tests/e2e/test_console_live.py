@@ -124,6 +124,11 @@ def asgi_server(tmp_path_factory):
 
 def _session(browser, base, username):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    # live.js fires huying:resync when the server answers "hello", which it sends after the page's
+    # subscriptions, so a resync means the subscriptions are in place.
+    context.add_init_script(
+        "window.__resyncs = 0; document.addEventListener('huying:resync', function () { window.__resyncs++; });"
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto(f"{base}/staff/login/")
@@ -135,9 +140,8 @@ def _session(browser, base, username):
 
 
 def _wait_socket(page):
-    # live.js reports its connection state; wait until subscriptions are in place.
-    page.wait_for_function("() => window.HuyingLive !== undefined")
-    page.wait_for_timeout(800)
+    """Wait until this page's websocket is connected and subscribed (see the init script above)."""
+    page.wait_for_function("() => window.HuyingLive !== undefined && window.__resyncs > 0")
 
 
 def test_dispatch_appears_live_and_presence_warns_of_a_second_writer(browser, asgi_server):
