@@ -19,11 +19,26 @@ def unread_count(*, user: Any) -> int:
     return InboxItem.objects.filter(user=user, read_at__isnull=True).count()
 
 
+# The permission that puts someone in each audience (see notifications.recipients).
+AUDIENCE_PERMISSION = {
+    "bureau_staff": "appeals.handle_appeal",
+    "officer": "appeals.handle_appeal",
+    "requester": "appeals.handle_appeal",
+    "cohandling_staff": "appeals.handle_appeal",
+    "bureau_leads": "appeals.review_appeal",
+    "dispatchers": "appeals.dispatch_appeal",
+    "supervisors": "appeals.supervise_appeal",
+    "managers": "analytics.view_analytics",
+}
+
+
 def preference_matrix(*, user: Any) -> list[dict[str, Any]]:
     """One row per event that can reach staff: its label and, per channel, offered/enabled."""
     chosen = {(p.event_type, p.channel): p.enabled for p in NotificationPreference.objects.filter(user=user)}
     rows = []
     for event_type, spec in catalogue.staff_configurable_events():
+        if not any(user.has_perm(AUDIENCE_PERMISSION[a]) for a in spec.audiences):
+            continue  # events this person's roles never receive are not offered
         cells = []
         for channel in (catalogue.INBOX, catalogue.EMAIL, catalogue.SMS):
             offered = channel in spec.staff_channels

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import catalogue, realtime
+from notifications import realtime, selectors
 from notifications.models import InboxItem, NotificationPreference, NotificationSettings
 
 
@@ -38,13 +38,15 @@ def preferences_save(*, user: Any, enabled: set[str], language: str) -> None:
     """
     languages = {code for code, _label in settings.LANGUAGES}
     with transaction.atomic():
-        for event_type, spec in catalogue.staff_configurable_events():
-            for channel in spec.staff_channels:
-                NotificationPreference.objects.update_or_create(
-                    user=user,
-                    event_type=event_type,
-                    channel=channel,
-                    defaults={"enabled": f"{event_type}:{channel}" in enabled},
-                )
+        # Only the rows the page offered this person: events of other roles keep their defaults.
+        for row in selectors.preference_matrix(user=user):
+            for cell in row["cells"]:
+                if cell["offered"]:
+                    NotificationPreference.objects.update_or_create(
+                        user=user,
+                        event_type=row["event_type"],
+                        channel=cell["channel"],
+                        defaults={"enabled": cell["name"] in enabled},
+                    )
         if language in languages:
             NotificationSettings.objects.update_or_create(user=user, defaults={"language": language})

@@ -106,6 +106,16 @@ def test_preferences_page_shows_defaults_and_saves_choices(client, officer):
     assert prefs[("appeal.dispatched", "inbox")] is False
     assert prefs[("deadline.urged", "sms")] is True
     assert NotificationSettings.objects.get(user=officer).language == "en"
+    # Dispatcher-only events are neither shown to an officer nor stored for them.
+    assert "延期申请等待审批" not in body
+    assert not NotificationPreference.objects.filter(user=officer, event_type="extension.requested").exists()
+
+
+def test_dispatcher_sees_dispatch_events_in_preferences(client, dispatcher):
+    login(client, dispatcher)
+    body = client.get(reverse("notifications:preferences")).content.decode()
+    assert "延期申请等待审批" in body and "有诉求等待人工分拨" in body
+    assert "答复等待审核" not in body
 
 
 def test_saved_preferences_change_who_gets_what(client, hrss, officer):
