@@ -71,12 +71,17 @@ def test_real_services_are_chosen_by_environment(tmp_path):
     )
     assert values["engine"] == "django.db.backends.postgresql"
     assert values["pool"]["max_size"] >= 1  # psycopg pool, not persistent per-thread connections
-    assert values["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert values["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert values["broker"] == "redis://127.0.0.1:6379/3"
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["email_host"] == "smtp.example.org"
     assert values["es"] == "http://127.0.0.1:9200"
+
+
+def test_the_classic_redis_layer_can_be_chosen(tmp_path):
+    values = probe(tmp_path, REDIS_URL="redis://127.0.0.1:6379/3", CHANNELS_LAYER="core")
+    assert values["layer"] == "channels_redis.core.RedisChannelLayer"
 
 
 def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
@@ -104,7 +109,7 @@ def test_redis_channel_layer_round_trip():
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    assert type(layer).__name__ == "RedisChannelLayer"
+    assert type(layer).__module__.startswith("channels_redis.")
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)("settings-test", channel)
     async_to_sync(layer.group_send)("settings-test", {"type": "probe", "value": 42})
