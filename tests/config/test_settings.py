@@ -110,12 +110,17 @@ def test_redis_channel_layer_round_trip():
 
     layer = get_channel_layer()
     assert type(layer).__module__.startswith("channels_redis.")
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)("settings-test", channel)
-    async_to_sync(layer.group_send)("settings-test", {"type": "probe", "value": 42})
-    message = async_to_sync(layer.receive)(channel)
-    assert message == {"type": "probe", "value": 42}
-    async_to_sync(layer.group_discard)("settings-test", channel)
+
+    async def round_trip():
+        # One event loop throughout, as inside a consumer (the pub/sub layer requires it).
+        channel = await layer.new_channel()
+        await layer.group_add("settings-test", channel)
+        await layer.group_send("settings-test", {"type": "probe", "value": 42})
+        message = await layer.receive(channel)
+        await layer.group_discard("settings-test", channel)
+        return message
+
+    assert async_to_sync(round_trip)() == {"type": "probe", "value": 42}
 
 
 @pytest.mark.postgres
