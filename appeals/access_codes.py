@@ -15,6 +15,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from psycopg_pool import PoolTimeout
 
 from appeals.models import TrackingSequence
 
@@ -54,7 +55,9 @@ def next_tracking_number(day: date) -> str:
     caller's transaction, as late as possible.
     """
     if connection.vendor == "postgresql":
-        return f"{day:%Y%m%d}{_increment_on_side_connection(day):06d}"
+        value = _increment_on_side_connection(day)
+        if value is not None:
+            return f"{day:%Y%m%d}{value:06d}"
     with connection.cursor() as cursor:
         # One round trip on both PostgreSQL and SQLite (>= 3.35).
         cursor.execute(_UPSERT_SQL, [day])
@@ -69,14 +72,34 @@ _UPSERT_SQL = (
 )
 
 
-def _increment_on_side_connection(day: date) -> int:
+def _increment_on_side_connection(day: date) -> int | None:
+    """The next value from a second connection, or None (then the caller's transaction is used).
+
+    With Django's psycopg pool the side connection is borrowed for one statement with a short
+    timeout: under load every request already holds one pooled connection, and waiting long for a
+    second could starve the pool. Without the pool a short-lived direct connection is opened.
+    """
+    pool = getattr(connection, "pool", None)
+    if pool is not None:
+        pool.open()  # no-op once Django has opened it
+        try:
+            raw = pool.getconn(timeout=0.5)
+        except PoolTimeout:
+            return None
+        try:
+            return _increment(raw, day)
+        finally:
+            pool.putconn(raw)
     side = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         side.ensure_connection()
-        raw = side.connection
-        with raw.transaction(), raw.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-            cursor.execute(_UPSERT_SQL, [day])
-            return cursor.fetchone()[0]
+        return _increment(side.connection, day)
     finally:
         side.close()
+
+
+def _increment(raw, day: date) -> int:
+    with raw.transaction(), raw.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(_UPSERT_SQL, [day])
+        return cursor.fetchone()[0]
