@@ -12,8 +12,10 @@
      The appellant's category is never changed on the appeal: it stays what they chose.
    * **The appellant's category wins** whenever the contradiction is not clear (the chosen
      category keeps more than the small probability above, or the classifier's favourite is
-     "other"/a dispatch-centre category), and also when the suggested category would land on the
-     same bureau type anyway (then the flag is kept but the routing is the appellant's).
+     "other"/a dispatch-centre category); and, with the dispute still flagged for the
+     dispatcher, when the suggested category would land on the same bureau type anyway, or when
+     an administrator's keyword rule for the chosen category matches the text (admins write
+     keyword rules precisely for the wording the model does not know).
 2. **Rules.** Active ``RoutingRule`` rows are tried by ascending priority; at equal priority the
    more specific rule first (district before city before any region; keywords and urgency count
    as more specific). A rule matches on category (blank = any), region (a city rule also covers
@@ -102,6 +104,16 @@ def bureau_for(bureau_type_id: int, region: Region) -> Bureau | None:
     return None
 
 
+def _keyword_rule_confirms(category: Category, *, region: Region, text: str, urgency: str) -> bool:
+    """An administrator's keyword rule written for the chosen category matches the text."""
+    return any(
+        rule.category_id == category.pk
+        and keyword_list(rule.keywords)
+        and _rule_matches(rule, category=category, region=region, text=text, urgency=urgency)
+        for rule in ordered_rules()
+    )
+
+
 def _safe_classify(title: str, description: str) -> Prediction | None:
     try:
         return classify(title, description)
@@ -166,14 +178,16 @@ def decide(
         routed = suggested
         explanation["basis"] = "classifier"
     elif prediction is not None and suggested is not None and _routable(suggested):
-        ceiling = routing_setting("CONTRADICTION_MAX_PROBABILITY", 0.005)
+        ceiling = routing_setting("CONTRADICTION_MAX_PROBABILITY", 0.02)
         if prediction.probability(category.code) <= ceiling:
             disputed = True
             explanation["disputed"] = True
             same_type = suggested.default_bureau_type_id == category.default_bureau_type_id
-            auto = routing_setting("CONTRADICTION_AUTO_ROUTE_CONFIDENCE", 0.95)
+            auto = routing_setting("CONTRADICTION_AUTO_ROUTE_CONFIDENCE", 0.8)
             if same_type:
                 explanation["basis"] = "appellant_same_bureau_type"
+            elif _keyword_rule_confirms(category, region=region, text=text, urgency=urgency):
+                explanation["basis"] = "appellant_keyword_rule"
             elif prediction.confidence >= auto:
                 routed = suggested
                 explanation["basis"] = "classifier_contradiction"

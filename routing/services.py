@@ -37,7 +37,8 @@ APPELLANT = audit.APPELLANT
 
 def _lock(appeal_id: int) -> Appeal:
     appeal = (
-        Appeal.objects.select_for_update()
+        # of=("self",): PostgreSQL cannot lock the nullable side of the bureau outer join.
+        Appeal.objects.select_for_update(of=("self",))
         .select_related("bureau", "bureau__bureau_type", "category")
         .filter(pk=appeal_id)
         .first()
@@ -475,7 +476,7 @@ def _locked_cohandling(cohandling_id: int, user: Any) -> tuple[CoHandling, Appea
     if co is None:
         raise InvalidInput(_("找不到这份协办邀请。"), code="not_found")
     appeal = _lock(co.appeal_id)
-    co = CoHandling.objects.select_for_update().select_related("bureau").get(pk=cohandling_id)
+    co = CoHandling.objects.select_for_update(of=("self",)).select_related("bureau").get(pk=cohandling_id)
     if not (
         user is not None
         and user.is_authenticated
@@ -579,7 +580,9 @@ def notify_merged_followers(*, master_id: int | None = None) -> int:
         )
         for follower_id in follower_ids:
             with transaction.atomic():
-                follower = Appeal.objects.select_for_update(skip_locked=True).filter(pk=follower_id).first()
+                follower = (
+                    Appeal.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=follower_id).first()
+                )
                 if follower is None:
                     continue  # another sweep holds it
                 done = [

@@ -14,7 +14,7 @@ neither is swept.
 * **supervision (督办)** ``SUPERVISE_AFTER_WORKING_DAYS`` working days after it (default 2).
 
 Each marker (``warned_at``, ``urged_at``, ``supervised_at``) is set once per clock: a marker set
-before the current clock started (e.g. a sign-for warning, then the officer signed for) does not
+at or before the start of the current clock (e.g. a sign-for warning, then the officer signed for) does not
 count. When a run finds an appeal past several steps at once (the sweep was not running), only
 the most severe step is notified; the lesser markers are set with it so they never fire late.
 
@@ -94,7 +94,7 @@ def steps_due(clock: Clock, now: datetime) -> list[int]:
 
 def _pending(appeal: Appeal, field: str, clock: Clock) -> bool:
     value = getattr(appeal, field)
-    return value is None or value < clock.started
+    return value is None or value <= clock.started
 
 
 def sweep_appeal(appeal_id: int, *, now: datetime | None = None) -> str | None:
@@ -118,7 +118,7 @@ def sweep_appeal(appeal_id: int, *, now: datetime | None = None) -> str | None:
         fields = [STEPS[i][0] for i in pending]
         not_done = Q()
         for field in fields:
-            not_done |= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": clock.started})
+            not_done |= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lte": clock.started})
         changed = Appeal.objects.filter(pk=appeal.pk).filter(not_done).update(**dict.fromkeys(fields, now))
         if changed != 1:
             return None
