@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -18,26 +18,22 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def percentile(histogram: Mapping[int, int], q: float) -> int | None:
-    """Nearest-rank percentile (smallest value with at least q of the mass at or below it)."""
+def percentile(histogram: Mapping[int | str, int], q: float) -> int | None:
+    """Nearest-rank percentile (smallest value with at least q of the mass at or below it).
+
+    Keys may be ints or the decimal strings JSON gives back.
+    """
     total = sum(histogram.values())
     if not total:
         return None
     rank = max(1, math.ceil(q * total))
     seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
+    items = sorted((int(value), count) for value, count in histogram.items())
+    for value, count in items:
+        seen += count
         if seen >= rank:
             return value
-    return max(histogram)
-
-
-def merge_histograms(histograms: Iterable[Mapping[str, int]]) -> Counter:
-    merged: Counter = Counter()
-    for histogram in histograms:
-        for key, count in (histogram or {}).items():
-            merged[int(key)] += count
-    return merged
+    return items[-1][0]
 
 
 @dataclass
@@ -72,9 +68,16 @@ class Scorecard:
 
     def add(self, row: Mapping) -> None:
         for name in self.SUMS:
-            setattr(self, name, getattr(self, name) + (row.get(name) or 0))
-        self.sign_minutes.update(merge_histograms([row.get("sign_minutes") or {}]))
-        self.reply_minutes.update(merge_histograms([row.get("reply_minutes") or {}]))
+            value = row.get(name)
+            if value:
+                setattr(self, name, getattr(self, name) + value)
+        # Histogram keys stay the strings JSON returns; percentile() converts once per query.
+        for name in ("sign_minutes", "reply_minutes"):
+            histogram = row.get(name)
+            if histogram:
+                target = getattr(self, name)
+                for key, count in histogram.items():
+                    target[key] += count
 
     @property
     def response_rate(self) -> float | None:
