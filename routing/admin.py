@@ -166,3 +166,112 @@ def register_remaining_models(app_label: str, site: admin.AdminSite = admin.site
 
 
 register_remaining_models("routing")
+
+
+# --- Routing area (issue 4): deadline policies, holiday overrides, classifier versions, examples -------
+# Registered by hand after the generic registration above, so these replace the generic admins.
+
+from routing.models import ClassifierModel, DeadlinePolicy, HolidayOverride, TrainingExample  # noqa: E402
+
+for _model in (DeadlinePolicy, HolidayOverride, ClassifierModel, TrainingExample):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "sign_for", "reply", "first_contact", "max_extensions", "rehandle", "is_active"]
+    list_filter = ["is_active", "urgency", "category"]
+    list_select_related = ["category"]
+    autocomplete_fields = ["category"]
+    fieldsets = [
+        (None, {"fields": ["category", "urgency", "is_active", "note"]}),
+        (
+            _("时限"),
+            {
+                "fields": [
+                    ("sign_for_value", "sign_for_unit"),
+                    ("return_value", "return_unit"),
+                    ("first_contact_value", "first_contact_unit"),
+                    ("reply_value", "reply_unit"),
+                    ("rehandle_value", "rehandle_unit"),
+                ],
+                "description": _(
+                    "同一类别和紧急程度只能有一条规则；最具体的规则优先（类别+紧急程度 > 类别 > 紧急程度 > 全部）。"
+                ),
+            },
+        ),
+        (_("延期"), {"fields": ["max_extensions", "max_extension_working_days"]}),
+    ]
+
+    @staticmethod
+    def _limit(value, unit) -> str:
+        return f"{value} {dict(DeadlinePolicy._meta.get_field('sign_for_unit').choices).get(unit, unit)}"
+
+    @admin.display(description=_("签收时限"))
+    def sign_for(self, policy):
+        return self._limit(policy.sign_for_value, policy.sign_for_unit)
+
+    @admin.display(description=_("答复时限"))
+    def reply(self, policy):
+        return self._limit(policy.reply_value, policy.reply_unit)
+
+    @admin.display(description=_("首次联系时限"))
+    def first_contact(self, policy):
+        return self._limit(policy.first_contact_value, policy.first_contact_unit)
+
+    @admin.display(description=_("差评重办时限"))
+    def rehandle(self, policy):
+        return self._limit(policy.rehandle_value, policy.rehandle_unit)
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_working_day", "note"]
+    list_editable = ["is_working_day", "note"]
+    list_filter = ["is_working_day"]
+    search_fields = ["note"]
+    date_hierarchy = "date"
+    ordering = ["-date"]
+
+
+@admin.register(ClassifierModel)
+class ClassifierModelAdmin(admin.ModelAdmin):
+    list_display = ["version", "features", "example_count", "cv_accuracy", "is_active", "created_at"]
+    list_filter = ["is_active", "features"]
+    readonly_fields = ["version", "algorithm", "features", "metrics", "example_count", "is_active", "created_at"]
+    exclude = ["parameters"]
+    actions = ["activate"]
+
+    @admin.display(description=_("交叉验证准确率"))
+    def cv_accuracy(self, row):
+        value = (row.metrics or {}).get("cv_accuracy")
+        return f"{value:.1%}" if isinstance(value, int | float) else "—"
+
+    @admin.action(description=_("启用所选版本（回退或切换模型）"))
+    def activate(self, request, queryset):
+        from django.db import transaction
+
+        from routing.classifier import reset_cache
+
+        if queryset.count() != 1:
+            self.message_user(request, _("请只选择一个版本。"), level="error")
+            return
+        with transaction.atomic():
+            ClassifierModel.objects.filter(is_active=True).update(is_active=False)
+            queryset.update(is_active=True)
+        reset_cache()
+        self.message_user(request, _("已启用所选版本；各进程将在一分钟内切换。"))
+
+    def has_add_permission(self, request):
+        return False  # versions come from training (routing.retrain_classifier), not from a form
+
+
+@admin.register(TrainingExample)
+class TrainingExampleAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "source", "appeal_id", "created_at"]
+    list_filter = ["source", "category"]
+    list_select_related = ["category"]
+    search_fields = ["title", "description"]
+    autocomplete_fields = ["category"]
+    readonly_fields = ["source_event_id", "created_at"]

@@ -13,3 +13,6 @@ class RoutingConfig(AppConfig):
         # Groups need the permissions Django creates after migrating each app; syncing after every
         # app's post_migrate means the last run sees them all.
         post_migrate.connect(ensure_role_groups, dispatch_uid="routing.ensure_role_groups")
+        # Connect the cache-invalidation signals of the routing table and the holiday overrides in
+        # every process (the admin's too), not only in those that happened to route an appeal.
+        from routing import deadlines, decisions  # noqa: F401

@@ -31,11 +31,17 @@ Every decision carries its explanation (rule, classifier scores, version), store
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
 from routing.classifier import Prediction, classify, routing_setting
-from routing.models import Bureau, Category, Region, RoutingRule
+from routing.models import Bureau, BureauType, Category, Region, RoutingRule
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +70,7 @@ def keyword_list(keywords: str) -> list[str]:
 def _rule_matches(rule: RoutingRule, *, category: Category, region: Region, text: str, urgency: str) -> bool:
     if rule.category_id is not None and rule.category_id != category.pk:
         return False
-    if rule.region_id is not None and rule.region_id not in (region.pk, region.city.pk):
+    if rule.region_id is not None and rule.region_id not in (region.pk, _city_id(region)):
         return False
     if rule.urgency and rule.urgency != urgency:
         return False
@@ -83,25 +89,87 @@ def _specificity(rule: RoutingRule) -> int:
     return score
 
 
-def ordered_rules() -> list[RoutingRule]:
+# --- The routing table: rules, bureaus and categories, cached per process ----------------------------
+#
+# Rules and bureaus change a few times a year; decisions happen on every submission. The table is
+# loaded once per process and reloaded when any of its models is saved or deleted (signals clear
+# this process's copy and bump a version in Django's cache, which other processes compare at most
+# once a second; with a per-process cache they reload after TABLE_MAX_AGE seconds). A steady-state
+# decision therefore runs no query at all. Bulk ``QuerySet.update()`` sends no signal: call
+# ``clear_routing_table()`` after one.
+
+_TABLE_VERSION_KEY = "routing:table:version"
+_TABLE_MAX_AGE = 60.0
+_table_lock = threading.Lock()
+_table: dict[str, Any] = {"data": None, "loaded_at": -1e9, "checked_at": -1e9, "version": None}
+
+
+@dataclass
+class RoutingTable:
+    rules: list[RoutingRule]
+    bureaus: dict[tuple[int, int], Bureau]  # (bureau type id, region id) → active bureau
+    categories: dict[str, Category]
+    parents: dict[int, int | None]  # region id → parent (city) id for districts
+
+
+def _load_table() -> RoutingTable:
     rules = list(RoutingRule.objects.filter(is_active=True).select_related("target_type", "region"))
     rules.sort(key=lambda r: (r.priority, -_specificity(r), r.pk))
-    return rules
+    bureaus = {
+        (b.bureau_type_id, b.region_id): b
+        for b in Bureau.objects.filter(is_active=True).select_related("bureau_type", "region")
+    }
+    categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("default_bureau_type")}
+    parents = {
+        pk: (parent if level == Region.Level.DISTRICT else None)
+        for pk, parent, level in Region.objects.values_list("pk", "parent_id", "level")
+    }
+    return RoutingTable(rules, bureaus, categories, parents)
+
+
+def routing_table() -> RoutingTable:
+    now = time.monotonic()
+    with _table_lock:
+        data = _table["data"]
+        stale = data is None or now - _table["loaded_at"] > _TABLE_MAX_AGE
+        if not stale and now - _table["checked_at"] > 1.0:
+            _table["checked_at"] = now
+            stale = cache.get(_TABLE_VERSION_KEY) != _table["version"]
+        if not stale:
+            return data
+    version = cache.get(_TABLE_VERSION_KEY)
+    data = _load_table()
+    with _table_lock:
+        _table.update(data=data, loaded_at=now, checked_at=now, version=version)
+    return data
+
+
+def clear_routing_table(**kwargs: Any) -> None:
+    """Forget the cached routing table here and (through the shared cache) in other processes."""
+    cache.set(_TABLE_VERSION_KEY, uuid.uuid4().hex, None)
+    with _table_lock:
+        _table["data"] = None
+
+
+for _model in (RoutingRule, Bureau, BureauType, Category, Region):
+    post_save.connect(clear_routing_table, sender=_model, dispatch_uid=f"routing.table.save.{_model.__name__}")
+    post_delete.connect(clear_routing_table, sender=_model, dispatch_uid=f"routing.table.delete.{_model.__name__}")
+
+
+def ordered_rules() -> list[RoutingRule]:
+    """Active rules in the order they are tried."""
+    return routing_table().rules
+
+
+def _city_id(region: Region) -> int:
+    parent = routing_table().parents.get(region.pk)
+    return parent if parent is not None else region.pk
 
 
 def bureau_for(bureau_type_id: int, region: Region) -> Bureau | None:
     """The active bureau of a type for a region: the district's own bureau, else the city's."""
-    candidates = [region.pk] if region.level == Region.Level.CITY else [region.pk, region.city.pk]
-    bureaus = {
-        b.region_id: b
-        for b in Bureau.objects.select_related("bureau_type", "region").filter(
-            bureau_type_id=bureau_type_id, region_id__in=candidates, is_active=True
-        )
-    }
-    for region_id in candidates:
-        if region_id in bureaus:
-            return bureaus[region_id]
-    return None
+    bureaus = routing_table().bureaus
+    return bureaus.get((bureau_type_id, region.pk)) or bureaus.get((bureau_type_id, _city_id(region)))
 
 
 def _keyword_rule_confirms(category: Category, *, region: Region, text: str, urgency: str) -> bool:
@@ -124,7 +192,7 @@ def _safe_classify(title: str, description: str) -> Prediction | None:
 
 
 def _category_by_code(code: str) -> Category | None:
-    return Category.objects.select_related("default_bureau_type").filter(code=code, is_active=True).first()
+    return routing_table().categories.get(code)
 
 
 def _routable(category: Category | None) -> bool:

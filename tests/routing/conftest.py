@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing import classifier, deadlines
+from routing import classifier, deadlines, decisions
 from routing.models import Region
 from tests import factories
 
@@ -14,9 +14,11 @@ def _fresh_routing_caches():
     """Holiday overrides and the loaded classifier are cached per process; a test's rollback does
     not send the signals that clear them, so every test starts and ends clean."""
     deadlines.clear_override_cache()
+    decisions.clear_routing_table()
     classifier.reset_cache()
     yield
     deadlines.clear_override_cache()
+    decisions.clear_routing_table()
     classifier.reset_cache()
 
 
