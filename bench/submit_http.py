@@ -124,8 +124,27 @@ class Conn:
         self.reader = self.writer = None
 
 
-async def run_clients(*, port: int, clients: int, duration: float, warmup: float, via: str, key: str, region: str):
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in process group ``pgid`` (the server)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after "(comm)": state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def run_clients(
+    *, port: int, clients: int, duration: float, warmup: float, via: str, key: str, region: str, pgid: int
+):
     latencies: list[float] = []
+    cpu: list[float] = []
     statuses: dict[int, int] = {}
     counter = iter(range(random.randint(0, 10**6) * 10, 10**9))
     stop_at = time.perf_counter() + warmup + duration
@@ -207,8 +226,14 @@ async def run_clients(*, port: int, clients: int, duration: float, warmup: float
                     latencies.append(end - start)
         conn.close()
 
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return latencies, statuses
+    async def sample_cpu() -> None:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        cpu.append(group_cpu_seconds(pgid))
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        cpu.append(group_cpu_seconds(pgid))
+
+    await asyncio.gather(sample_cpu(), *(client() for _ in range(clients)))
+    return latencies, statuses, cpu[1] - cpu[0]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -285,6 +310,7 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     key, region = prepare(env)
+    load_before = f"{os.getloadavg()[0]:.1f}"
     runs = []
     for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
         for pool in [True, False] if args.no_pool else [True]:
@@ -294,7 +320,7 @@ def main() -> None:
             try:
                 wait_for(port)
                 time.sleep(1.0)
-                latencies, statuses = asyncio.run(
+                latencies, statuses, cpu_seconds = asyncio.run(
                     run_clients(
                         port=port,
                         clients=args.clients,
@@ -303,6 +329,7 @@ def main() -> None:
                         via=args.via,
                         key=key,
                         region=region,
+                        pgid=proc.pid,
                     )
                 )
             finally:
@@ -321,15 +348,19 @@ def main() -> None:
                     percentile(latencies, 95) * 1000,
                     percentile(latencies, 99) * 1000,
                     sum(v for k, v in statuses.items() if k != 201),
+                    cpu_seconds * 1000 / accepted if accepted else float("nan"),
                 )
             )
             print(f"{label}: {runs[-1][1]:.0f}/s, statuses {statuses}", file=sys.stderr, flush=True)
 
     print(f"\nSubmissions via {args.via}, {args.clients} clients, {args.duration:.0f} s each, {args.workers} workers")
-    print("| server | accepted/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, rate, p50, p95, p99, errors in runs:
-        print(f"| {label} | {rate:.0f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {errors} |")
+    print(
+        f"load average before/after: {load_before} / {os.getloadavg()[0]:.1f} (other work on the machine skews figures)"
+    )
+    print("| server | accepted/s | p50 ms | p95 ms | p99 ms | errors | app CPU ms per appeal |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, rate, p50, p95, p99, errors, cpu_ms in runs:
+        print(f"| {label} | {rate:.0f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {errors} | {cpu_ms:.1f} |")
 
 
 if __name__ == "__main__":
