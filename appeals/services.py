@@ -616,19 +616,20 @@ def appeal_send_back(*, appeal_id: int, user: Any, reason: str, expected_version
 def extension_request(*, appeal_id: int, user: Any, reason: str, working_days: int) -> Extension:
     """延期申请 on a handling appeal; a dispatcher decides. Limits: count and length per request."""
     reason = _require_text(reason, _("请写明延期理由。"))
-    if not 1 <= working_days <= deadlines.MAX_EXTENSION_WORKING_DAYS:
-        raise InvalidInput(
-            _("每次延期为1至%(max)d个工作日。") % {"max": deadlines.MAX_EXTENSION_WORKING_DAYS}, code="length"
-        )
     with transaction.atomic():
         appeal = _locked(appeal_id)
         from appeals import permissions as perms
+
+        # Routing hook: the limits come from the appeal's deadline policy (category × urgency).
+        max_count, max_days = deadlines.extension_limits(category=appeal.category_id, urgent=appeal.is_urgent)
+        if not 1 <= working_days <= max_days:
+            raise InvalidInput(_("每次延期为1至%(max)d个工作日。") % {"max": max_days}, code="length")
 
         if not perms.is_assigned_officer_or_lead(appeal, user):
             raise NotAllowed(_("您没有权限为这件诉求申请延期。"), code="forbidden")
         if appeal.state != AppealState.HANDLING:
             raise StateConflict(_("只有办理中的诉求可以申请延期。"), code="wrong_state")
-        if appeal.extension_count >= deadlines.MAX_EXTENSIONS:
+        if appeal.extension_count >= max_count:
             raise StateConflict(
                 _("这件诉求已延期%(count)d次，达到上限。") % {"count": appeal.extension_count}, code="limit"
             )
@@ -663,7 +664,8 @@ def extension_decide(*, extension_id: int, user: Any, approve: bool, note: str =
         appeal = _locked(extension.appeal_id)
         if extension.status != Extension.Status.PENDING:
             raise StateConflict(_("这份延期申请已经审批过了。"), code="decided")
-        if approve and appeal.extension_count >= deadlines.MAX_EXTENSIONS:
+        max_count, _max_days = deadlines.extension_limits(category=appeal.category_id, urgent=appeal.is_urgent)
+        if approve and appeal.extension_count >= max_count:
             raise StateConflict(_("延期次数已达上限。"), code="limit")
         now = timezone.now()
         extension.status = Extension.Status.APPROVED if approve else Extension.Status.REFUSED

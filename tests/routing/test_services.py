@@ -205,3 +205,19 @@ def test_duplicate_suggestions_same_enterprise_similar_text_within_the_window(ci
         "officer", factories.BureauFactory(region=city, bureau_type=factories.bureau_type("tax"))
     )
     assert selectors.duplicate_candidates(user=stranger, appeal=same) == []
+
+
+@pytest.mark.django_db
+def test_extension_limits_come_from_the_deadline_policy(handling, officer, dispatcher):
+    from routing.models import DeadlinePolicy
+
+    DeadlinePolicy.objects.create(
+        category=handling.category, urgency="", max_extensions=1, max_extension_working_days=2
+    )
+    with pytest.raises(InvalidInput) as too_long:
+        services.extension_request(appeal_id=handling.pk, user=officer, reason="现场核查", working_days=3)
+    assert "2" in too_long.value.message
+    extension = services.extension_request(appeal_id=handling.pk, user=officer, reason="现场核查", working_days=2)
+    services.extension_decide(extension_id=extension.pk, user=dispatcher, approve=True)
+    with pytest.raises(StateConflict):
+        services.extension_request(appeal_id=handling.pk, user=officer, reason="再延", working_days=1)
