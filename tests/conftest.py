@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from routing.models import Region
 from tests import factories
@@ -24,6 +25,18 @@ def _isolated_media(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the default language (zh-hans).
+
+    A request with Accept-Language: en (or translation.activate) leaves English active in the thread;
+    with the English catalogue in locale/ that would turn later tests' labels into English.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
