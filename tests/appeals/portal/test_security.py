@@ -100,12 +100,25 @@ def test_missing_attachment_is_404_for_staff(client, officer):
 
 @pytest.mark.parametrize("payload", PAYLOADS[:2])
 def test_admin_change_page_renders_payloads_inert(client, portal_city, payload):
-    if not admin.site.is_registered(Appeal):
-        pytest.skip("appeals.Appeal is not registered in the admin (no appeals/admin.py yet)")
-    filed = factories.submit(region=portal_city, title=f"T{payload}"[:100], description=f"D{payload}")
+    assert admin.site.is_registered(Appeal)
+    filed = factories.submit(
+        region=portal_city,
+        title=f"T{payload}"[:100],
+        description=f"D{payload}",
+        enterprise_name=f"E{payload}",
+        contact_name=f"C{payload}"[:50],
+        attachments=[upload(f"{payload}.pdf", PDF_BYTES, "application/pdf")],
+    )
+    services.appeal_add_message(
+        appeal_id=filed.appeal.pk, kind="appellant", body=f"S{payload}", actor=services.APPELLANT
+    )
     superuser = factories.staff_user("admin", None)
     client.force_login(superuser)
     url = reverse("admin:appeals_appeal_change", args=[filed.appeal.pk])
     response = client.get(url)
     assert response.status_code == 200
-    _assert_inert(response.content.decode())
+    html = response.content.decode()
+    _assert_inert(html)
+    assert "&lt;" in html  # shown, as text
+    enterprise_url = reverse("admin:appeals_enterprise_change", args=[filed.appeal.enterprise_id])
+    _assert_inert(client.get(enterprise_url).content.decode())
