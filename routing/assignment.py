@@ -4,8 +4,8 @@
 
 * ``pool`` (抢单): nobody is assigned; any officer of the bureau signs for it.
 * ``round_robin`` (轮流): the next eligible officer after the one assigned last (by user id).
-* ``least_loaded`` (按在办量): the eligible officer with the fewest open appeals (dispatched,
-  handling, in review or returned), ties broken by who was assigned longest ago, then user id.
+* ``least_loaded`` (按在办量): the eligible officer with the fewest open appeals of the bureau
+  (dispatched, handling or in review), ties broken by the lower user id.
 
 Eligible officers hold the officer role in the bureau, are active and not away
 (``StaffProfile.is_away``) and are under ``max_open_per_officer`` (if set). With ``use_skills``
@@ -31,7 +31,7 @@ from routing.models import AssignmentCursor, Bureau, StaffProfile
 from routing.roles import Role
 
 # Appeal states that count as an officer's open workload.
-WORKLOAD_STATES = ("dispatched", "handling", "review", "returned")
+WORKLOAD_STATES = ("dispatched", "handling", "review")
 
 
 @dataclass

@@ -43,8 +43,8 @@ def test_dispatcher_reroutes_a_dispatched_appeal_and_the_example_is_kept(city, h
         routing.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=finance.pk, reason=" ")
     with pytest.raises(InvalidInput):
         routing.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=hrss.pk, reason="同一单位")
-    later = timezone_now = appeal.dispatched_at + timedelta(hours=3)
-    with time_machine.travel(timezone_now, tick=False):
+    later = appeal.dispatched_at + timedelta(hours=3)
+    with time_machine.travel(later, tick=False):
         moved = routing.appeal_reroute(
             appeal_id=appeal.pk,
             user=dispatcher,
