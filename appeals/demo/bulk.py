@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from unittest import mock
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from tqdm import tqdm
@@ -455,6 +455,8 @@ def _generate(gen: _Generator, count: int, *, batch_size: int, progress: bool) -
             result.appeals += size
             result.events += len(events)
             result.ratings += len(ratings)
+            # With DEBUG on, Django keeps the last 9,000 queries' SQL; bulk INSERTs are large.
+            reset_queries()
             remaining = max(remaining - size, 0) if remaining > 0 else 0
             bar.update(size)
     finally:
