@@ -76,8 +76,19 @@ def _submitted(w: World, **overrides) -> Appeal:
     return appeal
 
 
+# Text that fits each category, so the classifier agrees with the appellant's choice.
+TEXT = {
+    "employment": ("招工困难", "春节后工人返岗率低，订单交付困难，希望协助招聘普工。"),
+    "financing": ("申请贷款被拒", "企业想申请三百万元流动资金贷款，银行要求抵押担保，希望协调融资担保和贴息政策。"),
+    "other": ("想了解情况", "有些事情想咨询一下。"),
+}
+
+
 def _submit(w: World, category: str = "employment") -> Appeal:
-    result = factories.submit(region=w.hrss.region, category=factories.category(category))
+    title, description = TEXT[category]
+    result = factories.submit(
+        region=w.hrss.region, category=factories.category(category), title=title, description=description
+    )
     w.codes[result.appeal.pk] = result.access_code
     return result.appeal
 
