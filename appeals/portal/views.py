@@ -145,14 +145,14 @@ def lookup(request):
     """Find an appeal by tracking number + access code; one generic message for any wrong pair."""
     template = "portal/lookup.html"
     if request.method != "POST":
-        return render(request, template, {"form": LookupForm()})
+        return render(request, template, {"form": LookupForm(), "nav": "track"})
     form = LookupForm(request.POST)
     wait = limits.wait_seconds(request, name="lookup_ip")
     if wait:
         form.is_valid()
-        return _limited(request, form, template, wait)
+        return _limited(request, form, template, wait, {"nav": "track"})
     if not form.is_valid():
-        return render(request, template, {"form": form}, status=400)
+        return render(request, template, {"form": form, "nav": "track"}, status=400)
     appeal = selectors.appeal_get_for_appellant(
         tracking_number=form.cleaned_data["tracking_number"], access_code=form.cleaned_data["access_code"]
     )
@@ -161,7 +161,7 @@ def lookup(request):
             None,
             _("受理编号或查询码不正确。请对照提交成功页面或邮件逐位核对；查询码不区分大小写，不含数字0和1、字母O和I。"),
         )
-        return render(request, template, {"form": form}, status=400)
+        return render(request, template, {"form": form, "nav": "track"}, status=400)
     portal_session.remember_access(request, appeal.tracking_number, form.cleaned_data["access_code"].strip().upper())
     return redirect("portal:status", tracking_number=appeal.tracking_number)
 
@@ -199,6 +199,7 @@ def _status_context(appeal: Appeal, **forms) -> dict:
         "supplement_form": forms.get("supplement_form") or SupplementForm(),
         "rating_form": forms.get("rating_form") or RatingForm(),
         "followup_form": forms.get("followup_form") or RatingForm(prefix="followup"),
+        "nav": "track",
     }
     return context
 
