@@ -57,6 +57,7 @@ async def _client_main(port: int, consoles: list[dict], connect_batch: int) -> N
             additional_headers={"Cookie": f"sessionid={console['session']}", "Origin": f"http://127.0.0.1:{port}"},
             max_queue=None,
             ping_interval=None,
+            open_timeout=120,  # 1,000 logins at once queue on a 2-core machine
         )
         await ws.send(json.dumps({"action": "subscribe", "group": f"bureau.{console['bureau_id']}"}))
         reply = json.loads(await ws.recv())

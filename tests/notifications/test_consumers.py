@@ -14,7 +14,9 @@ from notifications.consumers import LiveConsumer
 from notifications.groups import appeal_group, bureau_group, user_group
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# Committed data: database_sync_to_async closes the connection it finds inside a test transaction
+# (autocommit differs from the settings), which PostgreSQL then refuses to reopen mid-transaction.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def communicator(user) -> WebsocketCommunicator:

@@ -17,7 +17,7 @@ from tests import factories
 
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.django_db,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL=redis://…)"),
 ]
 

@@ -173,7 +173,7 @@ def queue(settings):
 @pytest.mark.postgres
 @pytest.mark.redis
 @needs_services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_stopped_during_a_burst_of_500_delivers_every_row_exactly_once(tmp_path, queue, hrss, officer):
     env = worker_env(tmp_path, queue)
     log = tmp_path / "worker.log"
@@ -209,7 +209,7 @@ def free_port() -> int:
 @pytest.mark.postgres
 @pytest.mark.redis
 @needs_services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_broker_unreachable_during_submissions_then_redispatched(tmp_path, queue, hrss, officer):
     from config.celery import app
 
