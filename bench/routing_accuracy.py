@@ -91,6 +91,9 @@ def policy_report(predictions, rows) -> None:
     for prediction, row in zip(predictions, rows, strict=True):
         if row["category"] == "other" or prediction.category in ("other", "policy"):
             continue
+        short = prediction.feature_count < routing.get("CONTRADICTION_MIN_FEATURES", 60)
+        if short:
+            continue
         if prediction.category != row["category"] and prediction.probability(row["category"]) <= ceiling:
             disputed += 1
             rerouted += prediction.confidence >= contradiction_auto

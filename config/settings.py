@@ -381,6 +381,9 @@ ROUTING = {
     # A chosen category "clearly contradicts" the text when the classifier gives it at most this
     # probability and prefers another category; the disagreement is then flagged (disputed).
     "CONTRADICTION_MAX_PROBABILITY": float(os.environ.get("ROUTING_CONTRADICTION_MAX_PROBABILITY", "0.02")),
+    # ... but only when the text carries at least this many known character n-grams (a title and one
+    # short sentence is too little evidence to overrule what the appellant chose).
+    "CONTRADICTION_MIN_FEATURES": env_int("ROUTING_CONTRADICTION_MIN_FEATURES", 60),
     # A contradicted choice is re-routed automatically only at or above this confidence (else triage).
     "CONTRADICTION_AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_CONTRADICTION_CONFIDENCE", "0.8")),
     # Classifier features ("char" n-grams or "jieba" words; measured in bench/routing_accuracy.py).

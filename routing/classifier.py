@@ -123,6 +123,8 @@ class Prediction:
     scores: dict[str, float]
     version: str = ""
     top_features: list[str] = field(default_factory=list)
+    # How many known features (n-grams) the text had: the weight of the evidence.
+    feature_count: int = 0
 
     def probability(self, category: str) -> float:
         return self.scores.get(category, 0.0)
@@ -134,6 +136,7 @@ class Prediction:
             "confidence": round(self.confidence, 4),
             "top3": [[code, round(score, 4)] for code, score in top],
             "evidence": self.top_features,
+            "features": self.feature_count,
             "version": self.version,
         }
 
@@ -228,6 +231,7 @@ class NaiveBayes:
             confidence=scores[best],
             scores=scores,
             top_features=self._evidence(best_index, counts),
+            feature_count=n,
         )
 
     def _evidence(self, index: int, counts: Counter[str], limit: int = 5) -> list[str]:

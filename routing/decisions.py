@@ -11,11 +11,12 @@
      routed as the suggested category; under it, it goes to triage with the suggestion shown.
      The appellant's category is never changed on the appeal: it stays what they chose.
    * **The appellant's category wins** whenever the contradiction is not clear (the chosen
-     category keeps more than the small probability above, or the classifier's favourite is
-     "other"/a dispatch-centre category); and, with the dispute still flagged for the
-     dispatcher, when the suggested category would land on the same bureau type anyway, or when
-     an administrator's keyword rule for the chosen category matches the text (admins write
-     keyword rules precisely for the wording the model does not know).
+     category keeps more than the small probability above, the text is too short to overrule a
+     choice — fewer than ``CONTRADICTION_MIN_FEATURES`` known n-grams, about a title and one
+     sentence — or the classifier's favourite is "other"/a dispatch-centre category); and,
+     with the dispute still flagged for the dispatcher, when the suggested category would land
+     on the same bureau type anyway, or when an administrator's keyword rule for the chosen
+     category matches the text (admins write keyword rules for wording the model does not know).
 2. **Rules.** Active ``RoutingRule`` rows are tried by ascending priority; at equal priority the
    more specific rule first (district before city before any region; keywords and urgency count
    as more specific). A rule matches on category (blank = any), region (a city rule also covers
@@ -247,7 +248,8 @@ def decide(
         explanation["basis"] = "classifier"
     elif prediction is not None and suggested is not None and _routable(suggested):
         ceiling = routing_setting("CONTRADICTION_MAX_PROBABILITY", 0.02)
-        if prediction.probability(category.code) <= ceiling:
+        enough = prediction.feature_count >= routing_setting("CONTRADICTION_MIN_FEATURES", 60)
+        if enough and prediction.probability(category.code) <= ceiling:
             disputed = True
             explanation["disputed"] = True
             same_type = suggested.default_bureau_type_id == category.default_bureau_type_id

@@ -193,3 +193,12 @@ def test_route_preview_prints_one_line_per_input_and_saves_nothing(city, hrss, t
     assert "region" in lines[2]["error"]
     assert lines[3]["error"] == "not valid JSON"
     assert (Appeal.objects.count(), Bureau.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_a_one_sentence_text_is_too_little_evidence_to_overrule_the_appellant(city, hrss, finance):
+    decision = run("financing", city, text=("招工困难", "春节后工人返岗率低，希望协助招聘。"))
+    assert decision.bureau == finance
+    assert not decision.disputed
+    assert decision.explanation["classifier"]["category"] == "employment", "the suggestion is still recorded"
+    assert decision.explanation["classifier"]["features"] < 60

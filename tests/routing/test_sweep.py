@@ -113,8 +113,10 @@ def test_closed_and_returned_appeals_are_not_swept(city, hrss, officer):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite serialises writers)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_once_mark_and_notify_each_appeal_once(city, hrss, officer):
+    # transaction=True: each thread needs its own committed view. serialized_rollback restores the
+    # taxonomy rows created by migrations after the flush, for the tests that run after this one.
     with time_machine.travel(at("2026-03-03T10:00"), tick=False):
         appeals = [factories.submit(region=city).appeal for _ in range(12)]
         for appeal in appeals[:6]:
