@@ -324,15 +324,17 @@ def update_rollups(*, batch: int = EVENT_BATCH, max_batches: int | None = None, 
             overdue_query = Appeal.objects.filter(state__in=OPEN_STATES, replied_at__isnull=True, reply_due__lte=now)
             if since is not None:
                 overdue_query = overdue_query.filter(reply_due__gt=since)
-            ids.update(overdue_query.values_list("pk", flat=True)[:batch])
+            due = list(overdue_query.order_by("reply_due", "pk").values_list("pk", "reply_due")[:batch])
+            ids.update(pk for pk, _due in due)
             refresh_appeals(ids, now=now)
             if rows:
                 cursor.last_event_id = rows[-1][0]
-            cursor.overdue_checked_until = now
+            # A full batch of newly overdue appeals: resume after the last one next time round.
+            cursor.overdue_checked_until = due[-1][1] if len(due) == batch else now
             cursor.save()
         total += len(rows)
         batches += 1
-        if len(rows) < batch:
+        if len(rows) < batch and len(due) < batch:
             break
     return total
 
