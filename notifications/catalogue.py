@@ -38,6 +38,12 @@ EVENTS: dict[str, EventSpec] = {
     "appeal.dispatched": EventSpec(
         _("新诉求派至本单位"), audiences=("bureau_staff",), appellant=(EMAIL, SMS), staff_channels=(INBOX, EMAIL, SMS)
     ),
+    "appeal.assigned": EventSpec(
+        _("诉求分派给您"),
+        audiences=("assignee",),
+        staff_defaults=frozenset({INBOX, EMAIL}),
+        staff_channels=(INBOX, EMAIL, SMS),
+    ),
     "appeal.triage": EventSpec(_("有诉求等待人工分拨"), audiences=("dispatchers",)),
     "appeal.returned": EventSpec(_("承办单位退单，等待审核"), audiences=("dispatchers",)),
     "appeal.review_requested": EventSpec(_("答复等待审核"), audiences=("bureau_leads",)),

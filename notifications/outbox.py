@@ -32,7 +32,9 @@ def emit(
         bureau=bureau if bureau is not None else getattr(appeal, "bureau", None),
         payload=payload or {},
     )
-    message = realtime.snapshot(outbox_id=event.pk, event_type=event_type, appeal=appeal, bureau=event.bureau)
+    message = realtime.snapshot(
+        outbox_id=event.pk, event_type=event_type, appeal=appeal, bureau=event.bureau, payload=event.payload
+    )
     transaction.on_commit(lambda: _after_commit(event.pk, message), robust=True)
     return event
 

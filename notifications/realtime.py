@@ -42,7 +42,9 @@ DISPATCH_EVENTS = frozenset(
 SUPERVISION_EVENTS = frozenset({"appeal.reopened"})
 
 
-def snapshot(*, outbox_id: int, event_type: str, appeal: Any = None, bureau: Any = None) -> dict[str, Any]:
+def snapshot(
+    *, outbox_id: int, event_type: str, appeal: Any = None, bureau: Any = None, payload: dict | None = None
+) -> dict[str, Any]:
     """The event as it will be broadcast, taken inside the transaction (no queries)."""
     updated_at = getattr(appeal, "updated_at", None)
     bureau_id = getattr(appeal, "bureau_id", None) if appeal is not None else None
@@ -57,6 +59,8 @@ def snapshot(*, outbox_id: int, event_type: str, appeal: Any = None, bureau: Any
         "version": getattr(appeal, "version", None),
         "bureau_id": bureau_id,
         "updated_at": updated_at.isoformat() if updated_at else None,
+        # A re-dispatch also tells the bureau the appeal left, so its queue drops it.
+        **({"from_bureau_id": payload["from_bureau_id"]} if payload and payload.get("from_bureau_id") else {}),
     }
 
 
@@ -68,6 +72,8 @@ def groups_for(message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = (
     # transaction); the bureau's consoles need not hear about the submission too.
     if message.get("bureau_id") and event_type != "appeal.submitted":
         groups.append(bureau_group(message["bureau_id"]))
+    if message.get("from_bureau_id"):
+        extra_bureau_ids = (*extra_bureau_ids, message["from_bureau_id"])
     for bureau_id in extra_bureau_ids:
         name = bureau_group(bureau_id)
         if name not in groups:

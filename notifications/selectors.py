@@ -23,6 +23,7 @@ def unread_count(*, user: Any) -> int:
 AUDIENCE_PERMISSION = {
     "bureau_staff": "appeals.handle_appeal",
     "officer": "appeals.handle_appeal",
+    "assignee": "appeals.handle_appeal",
     "requester": "appeals.handle_appeal",
     "cohandling_staff": "appeals.handle_appeal",
     "bureau_leads": "appeals.review_appeal",

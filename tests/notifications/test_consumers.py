@@ -330,3 +330,13 @@ def test_publishing_errors_are_logged_not_raised(monkeypatch, caplog):
     ok = realtime.publish_event({"type": "event", "event": "appeal.triage", "appeal_id": None, "bureau_id": 3})
     assert ok is False
     assert "Could not publish" in caplog.text
+
+
+def test_redispatch_also_reaches_the_bureau_the_appeal_left(hrss, finance):
+    from notifications import realtime
+
+    message = realtime.snapshot(outbox_id=5, event_type="appeal.dispatched", payload={"from_bureau_id": finance.pk})
+    message.update(appeal_id=9, bureau_id=hrss.pk)
+    assert realtime.groups_for(message) == [f"bureau.{hrss.pk}", f"bureau.{finance.pk}", "appeal.9", "dispatch"]
+    submitted = dict(message, event="appeal.submitted", from_bureau_id=None)
+    assert f"bureau.{hrss.pk}" not in realtime.groups_for(submitted)

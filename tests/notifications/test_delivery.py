@@ -304,3 +304,18 @@ def test_every_catalogue_event_renders_in_both_languages(hrss, officer):
                     assert not has_cjk or hrss.name in body, (event_type, channel, body)
                 else:
                     assert has_cjk, (event_type, channel, body)
+
+
+def test_assignment_reaches_only_the_assigned_officer(hrss, officer, lead):
+    colleague = factories.staff_user("officer", hrss)
+    officer.email = "officer@example.com"
+    officer.save()
+    appeal = factories.submit(region=hrss.region).appeal
+    event = outbox.emit("appeal.assigned", appeal=appeal, payload={"officer_id": officer.pk, "mode": "round_robin"})
+    tasks.process_event(event.pk)
+    assert set(Delivery.objects.filter(event=event).values_list("recipient_key", "channel")) == {
+        (f"user:{officer.pk}", "inbox"),
+        (f"user:{officer.pk}", "email"),
+    }
+    assert not InboxItem.objects.filter(user=colleague, event_type="appeal.assigned").exists()
+    assert "已分派给您" in InboxItem.objects.get(user=officer, event_type="appeal.assigned").body
