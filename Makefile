@@ -39,7 +39,7 @@ assets: node_modules/.installed ## Install front-end packages (ECharts, axe-core
 browser: ## Install Debian's Chromium for the browser tests (needs root; nothing is downloaded by Playwright)
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)); \
+	    (apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei)); \
 	  else echo "Chromium missing: install Debian's 'chromium' package for the browser tests."; fi; \
 	fi
 
@@ -100,9 +100,20 @@ docs: install ## Regenerate the state diagram in docs/
 	$(MANAGE) state_diagram > docs/state-machine.md
 
 .PHONY: bench
-bench: install ## Run the benchmarks (see docs/benchmarks.md)
+bench: install ## List the benchmarks; each one's command and figures are in docs/benchmarks.md
 	@ls bench/*.py | sed 's/^/  /'
-	@echo "Each benchmark's command and figures are in docs/benchmarks.md"
+
+.PHONY: bench-routing
+bench-routing: install ## Classifier accuracy and routing decision latency
+	$(PY) bench/routing_accuracy.py
+
+.PHONY: bench-portal
+bench-portal: install ## Appeal submissions over real HTTP (needs DATABASE_URL pointing at PostgreSQL)
+	$(PY) bench/submit_http.py --clients 32 --duration 20
+
+.PHONY: bench-realtime
+bench-realtime: install ## Websocket fan-out to 200 and 1,000 consoles (needs REDIS_URL)
+	$(PY) bench/websocket_fanout.py --clients 200 1000 --dispatches 60
 
 .PHONY: clean
 clean: ## Remove local data (database, broker folder, uploads) but keep the virtualenv

@@ -16,6 +16,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_delivery_kicks(settings):
+    """Commit hooks must not queue real Celery tasks into the developer's broker; tests that
+    exercise delivery call the tasks directly or turn this back on."""
+    settings.NOTIFY_KICK_DELIVERY = False
+
+
+@pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     """Attachments go to a per-test folder, never the developer's var/."""
     settings.STORAGES = {

@@ -18,7 +18,7 @@ from tests import factories
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_officers_signing_at_once_exactly_one_wins(city, hrss):
     if connection.vendor != "postgresql":
         pytest.skip("Real concurrent connections need PostgreSQL (set DATABASE_URL); SQLite serialises writers.")
