@@ -135,7 +135,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # CHANNELS_LAYER=pubsub: Redis PUBLISH/SUBSCRIBE, one message per server process per group
-    # (fan-out happens in the process; see docs/benchmarks-realtime.md). core: one Redis list
+    # (fan-out happens in the process; see docs/benchmarks.md). core: one Redis list
     # per consumer, messages kept briefly if a consumer lags. Consoles resync on reconnect either way.
     _CHANNEL_BACKENDS = {
         "core": "channels_redis.core.RedisChannelLayer",
