@@ -67,13 +67,15 @@ run: assets seed ## Set up and start everything: web (ASGI), Celery worker and s
 .PHONY: test
 test: install assets browser ## Set up and run every test (embedded defaults: SQLite, in-memory layer)
 	$(MANAGE) check --fail-level WARNING
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m e2e $(PYTEST_ARGS)
 
 .PHONY: test-services
 test-services: install assets browser ## Run every test against PostgreSQL and Redis (DATABASE_URL, REDIS_URL)
 	@test -n "$$DATABASE_URL" || (echo "Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/huying)"; exit 2)
 	@test -n "$$REDIS_URL" || (echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2)
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 -m e2e $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install ## ruff lint and format check

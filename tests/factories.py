@@ -34,12 +34,22 @@ class RegionFactory(factory.django.DjangoModelFactory):
     name_en = factory.Sequence(lambda n: f"Test City {n}")
 
 
+def _ensure_taxonomy() -> None:
+    """The taxonomy migration's rows, reloaded if a transactional test flushed them on this worker."""
+    if not BureauType.objects.exists():
+        from routing.taxonomy import load_taxonomy
+
+        load_taxonomy(with_regions=False)
+
+
 def bureau_type(code: str) -> BureauType:
     """The bureau type loaded by the taxonomy migration (hrss, finance, tax, dispatch, …)."""
+    _ensure_taxonomy()
     return BureauType.objects.get(code=code)
 
 
 def category(code: str) -> Category:
+    _ensure_taxonomy()
     return Category.objects.get(code=code)
 
 

@@ -37,8 +37,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while the
+    # browser is open; closing it between modules lets async tests (Channels) run afterwards.
     if not CHROMIUM.exists():
         pytest.skip(
             f"Browser tests need Chromium at {CHROMIUM} (Debian package 'chromium'; `make browser` installs it)."
