@@ -209,6 +209,15 @@ def _safe_decide(submission: AppealSubmission) -> RoutingDecision:
         return RoutingDecision(bureau=None, explanation={"reason": "router_error"})
 
 
+def _start_dispatch_clock(appeal: Appeal) -> None:
+    """Set the sign-for and return deadlines, which start when the appeal reaches a bureau."""
+    deadlines_due = deadlines.dispatch_deadlines(
+        at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
+    )
+    for name, value in deadlines_due.items():
+        setattr(appeal, name, value)
+
+
 def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
     """Move a just-submitted appeal to its bureau or to triage, recording the decision."""
     appeal.routing_rule = decision.rule
@@ -233,10 +242,7 @@ def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
         outbox.emit("appeal.triage", appeal=appeal)
         return
     appeal.route(bureau=decision.bureau, at=at)
-    for name, value in deadlines.dispatch_deadlines(
-        at=at, urgent=appeal.is_urgent, category=appeal.category_id
-    ).items():
-        setattr(appeal, name, value)
+    _start_dispatch_clock(appeal)
     appeal.save()
     audit.record_event(
         appeal=appeal,
@@ -399,10 +405,7 @@ def appeal_dispatch(
     bureau = _get_bureau(bureau_id)
 
     def start_clock(appeal: Appeal) -> None:
-        for name, value in deadlines.dispatch_deadlines(
-            at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
-        ).items():
-            setattr(appeal, name, value)
+        _start_dispatch_clock(appeal)
         appeal.routing_explanation = {"reason": "manual", "by": user.pk}
 
     appeal = _run_transition(
@@ -467,12 +470,6 @@ def appeal_arbitrate_return(*, appeal_id: int, user: Any, bureau_id: int, ruling
     ruling = _require_text(ruling, _("请填写审核意见。"))
     bureau = _get_bureau(bureau_id)
 
-    def restart_clock(appeal: Appeal) -> None:
-        for name, value in deadlines.dispatch_deadlines(
-            at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
-        ).items():
-            setattr(appeal, name, value)
-
     appeal = _run_transition(
         appeal_id=appeal_id,
         transition="redispatch",
@@ -482,7 +479,7 @@ def appeal_arbitrate_return(*, appeal_id: int, user: Any, bureau_id: int, ruling
         kwargs={"bureau": bureau, "at": timezone.now()},
         reason=ruling,
         data={"bureau_id": bureau.pk, "bureau": bureau.name},
-        after=restart_clock,
+        after=_start_dispatch_clock,
         event_type="appeal.dispatched",
     )
     return _assign_in_bureau(appeal)
