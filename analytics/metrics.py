@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from analytics import histograms
+
 
 def ratio(numerator: float, denominator: float) -> float | None:
     """numerator / denominator, or None when there is nothing to divide (shown as "—")."""
@@ -50,8 +52,10 @@ class Scorecard:
     resolved: int = 0
     satisfied: int = 0
     basic: int = 0
-    sign_minutes: Counter = field(default_factory=Counter)
-    reply_minutes: Counter = field(default_factory=Counter)
+    # Stored duration histograms of the rows added (analytics.histograms), not merged: percentiles
+    # search them all at once, which is what keeps a year of rows cheap.
+    sign_minutes: list[histograms.Cumulative] = field(default_factory=list)
+    reply_minutes: list[histograms.Cumulative] = field(default_factory=list)
 
     SUMS = (
         "dispatched",
@@ -71,13 +75,13 @@ class Scorecard:
             value = row.get(name)
             if value:
                 setattr(self, name, getattr(self, name) + value)
-        # Histogram keys stay the strings JSON returns; percentile() converts once per query.
+        # Rollup rows carry stored (packed) histograms; a plain {minutes: count} mapping is packed.
         for name in ("sign_minutes", "reply_minutes"):
             histogram = row.get(name)
             if histogram:
-                target = getattr(self, name)
-                for key, count in histogram.items():
-                    target[key] += count
+                if isinstance(histogram, Mapping):
+                    histogram = histograms.pack(histogram)
+                getattr(self, name).append(histograms.Cumulative(histogram))
 
     @property
     def response_rate(self) -> float | None:
@@ -101,7 +105,7 @@ class Scorecard:
         return composite_score(self.response_rate, self.resolution_rate, self.satisfaction_rate)
 
     def hours(self, which: str, q: float) -> float | None:
-        minutes = percentile(getattr(self, which), q)
+        minutes = histograms.percentile(getattr(self, which), q)
         return None if minutes is None else round(minutes / 60, 1)
 
     @property

@@ -103,10 +103,9 @@ class DailyVolume(models.Model):
         return f"{self.day} c{self.category_id} r{self.region_id}: {self.count}"
 
 
-class DailyScorecard(models.Model):
-    """Scorecard components per dispatch day × bureau × appeal region (returns: per return day)."""
+class ScorecardCell(models.Model):
+    """Scorecard components of one cell (bureau × appeal region) over a day or a month."""
 
-    day = models.DateField()
     bureau_id = models.BigIntegerField()
     region_id = models.BigIntegerField()
     dispatched = models.IntegerField(default=0)
@@ -119,9 +118,19 @@ class DailyScorecard(models.Model):
     resolved = models.IntegerField(default=0)
     satisfied = models.IntegerField(default=0)
     basic = models.IntegerField(default=0)
-    # Duration histograms in whole minutes: {"minutes": count}. Exact medians and p90s by merging.
-    sign_minutes = models.JSONField(default=dict)
-    reply_minutes = models.JSONField(default=dict)
+    # Duration histograms in whole minutes, stored cumulatively (analytics.histograms) so exact
+    # medians and p90s over many rows need a binary search per row, not a merge of every entry.
+    sign_minutes = models.BinaryField(default=bytes)
+    reply_minutes = models.BinaryField(default=bytes)
+
+    class Meta:
+        abstract = True
+
+
+class DailyScorecard(ScorecardCell):
+    """Scorecard components per dispatch day × bureau × appeal region (returns: per return day)."""
+
+    day = models.DateField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "bureau_id", "region_id"], name="scorecard_cell_unique")]
@@ -129,6 +138,25 @@ class DailyScorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} b{self.bureau_id} r{self.region_id}"
+
+
+class MonthlyScorecard(ScorecardCell):
+    """The DailyScorecard rows of one calendar month summed per bureau × region (``month``: its 1st day).
+
+    Maintained with the days (``analytics.rollups.recompute_scorecard_days``); long periods read
+    whole months from here and only the ragged edges from the daily table.
+    """
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "bureau_id", "region_id"], name="monthly_scorecard_cell_unique")
+        ]
+        indexes = [models.Index(fields=["month", "bureau_id"], name="scorecard_month_bureau")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} b{self.bureau_id} r{self.region_id}"
 
 
 class DailyTerm(models.Model):

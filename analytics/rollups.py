@@ -8,21 +8,33 @@ between two steps, gives the same tables. The cursor row is locked for the run s
 never interleave.
 
 ``rebuild_all`` truncates and recomputes everything (``manage.py rebuild_rollups``).
+
+Scorecards have two levels: ``DailyScorecard`` (from the facts) and ``MonthlyScorecard`` (sums of a
+month's daily rows), rewritten together by ``recompute_scorecard_days``.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from analytics import histograms
 from analytics import terms as term_segmentation
-from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, ReturnFact, RollupCursor
+from analytics.models import (
+    AppealFact,
+    DailyScorecard,
+    DailyTerm,
+    DailyVolume,
+    MonthlyScorecard,
+    ReturnFact,
+    RollupCursor,
+)
 from appeals.models import OPEN_STATES, Appeal, AppealEvent, AppealState, Rating
 
 CURSOR = "appeal_events"
@@ -261,19 +273,23 @@ _SCORE_SUMS = ("signed_on_time", "responded", "overdue", "ratings", "resolved", 
 
 
 def recompute_scorecard_days(days: Iterable[date]) -> None:
-    """Rewrite DailyScorecard rows of ``days`` from the facts and return facts."""
+    """Rewrite DailyScorecard rows of ``days`` from the facts and return facts, then their months.
+
+    The MonthlyScorecard rows of every month containing one of ``days`` are rebuilt from the
+    (new) daily rows, so days and months never disagree.
+    """
     days = sorted(set(days))
     if not days:
         return
     DailyScorecard.objects.filter(day__in=days).delete()
     cells: dict[tuple, DailyScorecard] = {}
+    durations: dict[tuple, tuple[Counter, Counter]] = {}
 
     def cell(day: date, bureau_id: int, region_id: int) -> DailyScorecard:
         key = (day, bureau_id, region_id)
         if key not in cells:
-            cells[key] = DailyScorecard(
-                day=day, bureau_id=bureau_id, region_id=region_id, sign_minutes={}, reply_minutes={}
-            )
+            cells[key] = DailyScorecard(day=day, bureau_id=bureau_id, region_id=region_id)
+            durations[key] = (Counter(), Counter())
         return cells[key]
 
     for fact in (
@@ -287,16 +303,55 @@ def recompute_scorecard_days(days: Iterable[date]) -> None:
         for name in _SCORE_SUMS:
             setattr(row, name, getattr(row, name) + int(fact[name]))
         row.rehandles += fact["reopen_count"]
-        for name in ("sign_minutes", "reply_minutes"):
-            if fact[name] is not None:
-                histogram = getattr(row, name)
-                key = str(fact[name])
-                histogram[key] = histogram.get(key, 0) + 1
+        sign, reply = durations[(fact["dispatch_day"], fact["bureau_id"], fact["region_id"])]
+        if fact["sign_minutes"] is not None:
+            sign[fact["sign_minutes"]] += 1
+        if fact["reply_minutes"] is not None:
+            reply[fact["reply_minutes"]] += 1
     for day, bureau_id, region_id in ReturnFact.objects.filter(day__in=days).values_list(
         "day", "bureau_id", "region_id"
     ):
         cell(day, bureau_id, region_id).returns += 1
+    for key, row in cells.items():
+        sign, reply = durations[key]
+        row.sign_minutes = histograms.pack(sign)
+        row.reply_minutes = histograms.pack(reply)
     DailyScorecard.objects.bulk_create(cells.values(), batch_size=1000)
+    recompute_scorecard_months({day.replace(day=1) for day in days})
+
+
+def month_end(month: date) -> date:
+    """The last day of the month that starts on ``month``."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+_CELL_SUMS = ("dispatched", *_SCORE_SUMS, "returns", "rehandles")
+
+
+def recompute_scorecard_months(months: Iterable[date]) -> None:
+    """Rewrite MonthlyScorecard rows of ``months`` (first days of months) as sums of their daily rows."""
+    for month in sorted(set(months)):
+        MonthlyScorecard.objects.filter(month=month).delete()
+        cells: dict[tuple[int, int], MonthlyScorecard] = {}
+        parts: dict[tuple[int, int], tuple[list, list]] = defaultdict(lambda: ([], []))
+        for row in (
+            DailyScorecard.objects.filter(day__gte=month, day__lte=month_end(month))
+            .order_by()
+            .values("bureau_id", "region_id", "sign_minutes", "reply_minutes", *_CELL_SUMS)
+            .iterator(chunk_size=2000)
+        ):
+            key = (row["bureau_id"], row["region_id"])
+            if key not in cells:
+                cells[key] = MonthlyScorecard(month=month, bureau_id=key[0], region_id=key[1])
+            target = cells[key]
+            for name in _CELL_SUMS:
+                setattr(target, name, getattr(target, name) + row[name])
+            parts[key][0].append(row["sign_minutes"])
+            parts[key][1].append(row["reply_minutes"])
+        for key, target in cells.items():
+            target.sign_minutes = histograms.merge(parts[key][0])
+            target.reply_minutes = histograms.merge(parts[key][1])
+        MonthlyScorecard.objects.bulk_create(cells.values(), batch_size=1000)
 
 
 def update_rollups(*, batch: int = EVENT_BATCH, max_batches: int | None = None, now: datetime | None = None) -> int:
@@ -349,7 +404,7 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
     now = timezone.now()
     last_event = AppealEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with transaction.atomic():
-        for model in (AppealFact, ReturnFact, DailyVolume, DailyScorecard, DailyTerm):
+        for model in (AppealFact, ReturnFact, DailyVolume, DailyScorecard, MonthlyScorecard, DailyTerm):
             model.objects.all()._raw_delete(model.objects.db)
     last_id = 0
     count = 0

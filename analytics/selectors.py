@@ -15,7 +15,7 @@ from functools import cached_property
 from django.db.models import Q, Sum
 
 from analytics import metrics
-from analytics.models import DailyScorecard, DailyTerm, DailyVolume
+from analytics.models import DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
 from routing.models import Bureau, Category, Region
 
 TREND_PERIODS = 8
@@ -61,12 +61,35 @@ class Filters:
         return q
 
     def scorecard_q(self, *, scoped: bool = True) -> Q:
-        q = Q(day__gte=self.start, day__lte=self.end)
+        """The region and bureau conditions of a scorecard query (the period is ``scorecard_parts``)."""
+        q = Q()
         if self.region_ids is not None:
             q &= Q(region_id__in=self.region_ids)
         if scoped and self.bureau_id is not None:
             q &= Q(bureau_id=self.bureau_id)
         return q
+
+    def scorecard_parts(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """Split the period into whole calendar months and the ragged days around them.
+
+        Returns ``((first month, last month) or None, [(first day, last day), …])``, months given
+        by their first days: the months are read from MonthlyScorecard, the days from DailyScorecard.
+        """
+        first = self.start if self.start.day == 1 else _next_month(self.start)
+        after = _next_month(self.end) if (self.end + timedelta(days=1)).day == 1 else self.end.replace(day=1)
+        if first >= after:  # no whole month inside the period
+            return None, [(self.start, self.end)]
+        days = []
+        if self.start < first:
+            days.append((self.start, first - timedelta(days=1)))
+        if after <= self.end:
+            days.append((after, self.end))
+        last_month = (after - timedelta(days=1)).replace(day=1)
+        return (first, last_month), days
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 # --- Labels -------------------------------------------------------------------------------------
@@ -235,18 +258,42 @@ def rising(filters: Filters) -> list[RisingRow]:
 _SCORE_VALUES = (*metrics.Scorecard.SUMS, "sign_minutes", "reply_minutes")
 
 
+def scorecard_cells(filters: Filters, *fields: str, scoped: bool = True) -> list[dict]:
+    """Scorecard rollup rows that together cover the period exactly once.
+
+    Whole calendar months inside the period come from MonthlyScorecard (one row per bureau ×
+    region and month instead of ~30), the days before the first and after the last whole month
+    from DailyScorecard. Summing the rows gives the same scorecard as summing every day.
+    """
+    months, days = filters.scorecard_parts()
+    cell_q = filters.scorecard_q(scoped=scoped)
+    rows: list[dict] = []
+    if months:
+        rows.extend(
+            MonthlyScorecard.objects.filter(cell_q, month__gte=months[0], month__lte=months[1])
+            .values(*fields)
+            .order_by()
+        )
+    if days:
+        day_q = Q()
+        for first, last in days:
+            day_q |= Q(day__gte=first, day__lte=last)
+        rows.extend(DailyScorecard.objects.filter(cell_q, day_q).values(*fields).order_by())
+    return rows
+
+
 def scorecards(filters: Filters, *, by: str = "bureau", scoped: bool = True) -> dict[int, metrics.Scorecard]:
     """Scorecard per bureau (``by="bureau"``) or per appeal region (``by="region"``)."""
     key = f"{by}_id"
     cards: dict[int, metrics.Scorecard] = defaultdict(metrics.Scorecard)
-    for row in DailyScorecard.objects.filter(filters.scorecard_q(scoped=scoped)).values(key, *_SCORE_VALUES).order_by():
+    for row in scorecard_cells(filters, key, *_SCORE_VALUES, scoped=scoped):
         cards[row[key]].add(row)
     return dict(cards)
 
 
 def overall_scorecard(filters: Filters) -> metrics.Scorecard:
     total = metrics.Scorecard()
-    for row in DailyScorecard.objects.filter(filters.scorecard_q()).values(*_SCORE_VALUES).order_by():
+    for row in scorecard_cells(filters, *_SCORE_VALUES):
         total.add(row)
     return total
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from analytics import metrics, rollups, selectors, terms
+from analytics import histograms, metrics, rollups, selectors, terms
 from analytics.models import DailyTerm, DailyVolume
 from analytics.selectors import Filters
 from appeals.models import Rating
@@ -159,3 +160,21 @@ def test_local_day_uses_shanghai_time():
 
     late_utc = datetime(2026, 11, 1, 17, 0, tzinfo=ZoneInfo("UTC"))  # 01:00 on 2 Nov in Shanghai
     assert rollups.local_day(late_utc) == date(2026, 11, 2)
+
+
+def test_stored_histograms_give_the_exact_percentile_of_their_union():
+    rng = random.Random(5)
+    for _case in range(200):
+        parts = [
+            Counter(int(rng.lognormvariate(5, 1.2)) for _ in range(rng.randint(0, 40)))
+            for _part in range(rng.randint(1, 12))
+        ]
+        union = sum(parts, Counter())
+        stored = [histograms.pack(part) for part in parts]
+        assert [histograms.unpack(data) for data in stored] == [dict(part) for part in parts]
+        assert histograms.unpack(histograms.merge(stored)) == dict(union)
+        cumulative = [histograms.Cumulative(data) for data in stored]
+        for q in (0.01, 0.5, 0.9, 1.0):
+            assert histograms.percentile(cumulative, q) == metrics.percentile(union, q), (q, parts)
+    assert histograms.percentile([histograms.Cumulative(b"")], 0.5) is None
+    assert histograms.pack({}) == b""

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from analytics import rollups, selectors
-from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, RollupCursor
+from analytics import histograms, rollups, selectors
+from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard, RollupCursor
 from analytics.selectors import Filters
 from appeals.models import OPEN_STATES, Appeal, AppealEvent, AppealState, Rating
 from tests.analytics.conftest import SHANGHAI, simulate
@@ -46,12 +46,14 @@ def nearest_rank(values: list[int], q: float):
     return round(values[max(1, math.ceil(q * len(values))) - 1] / 60, 1)
 
 
-def raw_scorecards(start: date, end: date, now: datetime) -> dict[int, dict]:
+def raw_scorecards(start: date, end: date, now: datetime, *, region_ids=None) -> dict[int, dict]:
     """Every scorecard component computed straight from appeals, ratings and events."""
     weight = settings.HUYING["BASIC_SATISFIED_WEIGHT"]
     cards: dict[int, dict] = defaultdict(lambda: defaultdict(int) | {"sign": [], "reply": []})
     for appeal in Appeal.objects.exclude(dispatched_at=None).exclude(bureau=None):
         if not start <= local(appeal.dispatched_at) <= end:
+            continue
+        if region_ids is not None and appeal.region_id not in region_ids:
             continue
         card = cards[appeal.bureau_id]
         card["dispatched"] += 1
@@ -80,6 +82,8 @@ def raw_scorecards(start: date, end: date, now: datetime) -> dict[int, dict]:
     for event in AppealEvent.objects.filter(kind="returned"):
         if not start <= local(event.created_at) <= end:
             continue
+        if region_ids is not None and event.appeal.region_id not in region_ids:
+            continue
         dispatch = (
             AppealEvent.objects.filter(
                 appeal_id=event.appeal_id, seq__lt=event.seq, kind__in=["dispatched", "redispatched"]
@@ -91,10 +95,13 @@ def raw_scorecards(start: date, end: date, now: datetime) -> dict[int, dict]:
     return cards
 
 
-def assert_scorecards_match(filters: Filters, now: datetime) -> None:
-    raw = raw_scorecards(filters.start, filters.end, now)
+def assert_scorecards_match(filters: Filters, now: datetime, *, region_ids=None) -> None:
+    raw = raw_scorecards(filters.start, filters.end, now, region_ids=region_ids)
     rolled = selectors.scorecards(filters)
-    assert set(rolled) == {b for b, c in raw.items() if c["dispatched"] or c["returns"]}
+    expected_bureaus = {b for b, c in raw.items() if c["dispatched"] or c["returns"]}
+    if filters.bureau_id is not None:  # a bureau lead's scope: their own bureau only
+        expected_bureaus &= {filters.bureau_id}
+    assert set(rolled) == expected_bureaus
     for bureau_id, card in rolled.items():
         expected = raw[bureau_id]
         for name in (
@@ -125,9 +132,15 @@ def snapshot():
         rows(DailyVolume, "day", "category_id", "region_id", "industry", "size", "channel", "bureau_id", "count"),
         [
             (r.day, r.bureau_id, r.region_id, r.dispatched, r.signed_on_time, r.responded, r.overdue, r.returns,
-             r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, sorted(r.sign_minutes.items()),
-             sorted(r.reply_minutes.items()))
+             r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, histograms.unpack(r.sign_minutes),
+             histograms.unpack(r.reply_minutes))
             for r in DailyScorecard.objects.order_by("day", "bureau_id", "region_id")
+        ],
+        [
+            (r.month, r.bureau_id, r.region_id, r.dispatched, r.signed_on_time, r.responded, r.overdue, r.returns,
+             r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, histograms.unpack(r.sign_minutes),
+             histograms.unpack(r.reply_minutes))
+            for r in MonthlyScorecard.objects.order_by("month", "bureau_id", "region_id")
         ],
         rows(DailyTerm, "day", "category_id", "term", "count"),
     )  # fmt: skip
@@ -137,12 +150,29 @@ def test_rollups_equal_raw_computation(populated):
     world = populated
     with time_machine.travel(NOW, tick=False):
         for filters in (
+            # Days + one whole month (October, from MonthlyScorecard) + days.
             Filters(start=date(2026, 9, 14), end=date(2026, 11, 29)),
+            # Whole months only (September – November), and one whole month on its own.
+            Filters(start=date(2026, 9, 1), end=date(2026, 11, 30)),
+            Filters(start=date(2026, 10, 1), end=date(2026, 10, 31)),
+            # Days after a whole month, days before one, and days crossing a month boundary.
+            Filters(start=date(2026, 10, 1), end=date(2026, 11, 9)),
+            Filters(start=date(2026, 9, 20), end=date(2026, 10, 31)),
+            Filters(start=date(2026, 10, 25), end=date(2026, 11, 7)),
             Filters(start=date(2026, 10, 5), end=date(2026, 10, 18)),
             Filters(start=date(2026, 11, 16), end=date(2026, 11, 22)),
         ):
             assert selectors.category_counts(filters) == raw_category_counts(filters.start, filters.end)
             assert_scorecards_match(filters, NOW)
+        # The scorecard filters work the same on the monthly path: region (a city and its
+        # districts) and a bureau lead's scope.
+        for city in world.cities:
+            region_ids = {r.pk for r in world.regions if r.pk == city.pk or r.parent_id == city.pk}
+            for start, end in ((date(2026, 9, 14), date(2026, 11, 29)), (date(2026, 9, 1), date(2026, 11, 30))):
+                assert_scorecards_match(Filters(start=start, end=end, region_id=city.pk), NOW, region_ids=region_ids)
+        busiest = Counter(Appeal.objects.exclude(bureau=None).values_list("bureau_id", flat=True)).most_common(1)[0][0]
+        assert_scorecards_match(Filters(start=date(2026, 9, 14), end=date(2026, 11, 29), bureau_id=busiest), NOW)
+        assert MonthlyScorecard.objects.filter(month=date(2026, 10, 1)).exists()
         city = world.cities[0]
         filters = Filters(start=date(2026, 9, 14), end=date(2026, 11, 29), region_id=city.pk, channel="web")
         region_ids = {r.pk for r in world.regions if r.pk == city.pk or r.parent_id == city.pk}
