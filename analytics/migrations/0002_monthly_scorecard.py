@@ -33,10 +33,9 @@ def _rewrite(apps, schema_editor, source: tuple[str, str], target: tuple[str, st
     DailyScorecard = apps.get_model("analytics", "DailyScorecard")
     connection = schema_editor.connection
     quote = connection.ops.quote_name
-    sql = (
-        f"UPDATE {quote(DailyScorecard._meta.db_table)} SET {quote(target[0])} = %s, {quote(target[1])} = %s "
-        f"WHERE {quote('id')} = %s"
-    )
+    # Quoted identifiers from the model; the values are parameters.
+    table, first, second, key = (quote(name) for name in (DailyScorecard._meta.db_table, *target, "id"))
+    sql = f"UPDATE {table} SET {first} = %s, {second} = %s WHERE {key} = %s"  # noqa: S608
     rows = DailyScorecard.objects.order_by("pk").values_list("pk", *source)
     with connection.cursor() as cursor:
         batch = []
