@@ -132,8 +132,10 @@ def record_event(
     do this), so two writers cannot take the same sequence number.
     ``actor`` is a user, ``"appellant"`` or ``"system"``/None.
     """
-    last = AppealEvent.objects.filter(appeal=appeal).order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, "")
+    tail = appeal.__dict__.get(_TAIL)
+    if tail is None:
+        tail = AppealEvent.objects.filter(appeal=appeal).order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, "")
     event = build_event(
         appeal=appeal,
         seq=seq,
@@ -147,7 +149,28 @@ def record_event(
         at=at,
     )
     event.save(force_insert=True)
+    if _TAIL in appeal.__dict__:
+        appeal.__dict__[_TAIL] = (seq, event.hash)
     return event
+
+
+# The chain's last (seq, hash), kept on an appeal instance its creator has just inserted, so the
+# events of a submission are appended without reading back what the same transaction wrote.
+_TAIL = "_audit_tail"
+
+
+def start_tail(appeal: Appeal) -> None:
+    """Mark a just-inserted appeal (no events yet): ``record_event`` then tracks its chain in memory.
+
+    Only for the transaction that inserted the row (nobody else can see it yet); call
+    ``forget_tail`` once that transaction has ended.
+    """
+    appeal.__dict__[_TAIL] = (0, "")
+
+
+def forget_tail(appeal: Appeal) -> None:
+    """Back to reading the chain's end from the database (other writers may now append)."""
+    appeal.__dict__.pop(_TAIL, None)
 
 
 @dataclass(frozen=True)

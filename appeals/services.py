@@ -118,16 +118,13 @@ def appeal_submit(*, submission: AppealSubmission) -> SubmittedAppeal:
     Routing runs in the same transaction so the appellant's first look already shows the bureau;
     if the router fails unexpectedly the appeal goes to triage rather than being lost.
 
-    Raises ``DuplicateSubmission`` when the idempotency key was already used.
+    Raises ``DuplicateSubmission`` when the idempotency key was already used. The key's unique
+    index decides (no lookup beforehand): a repeat fails its insert, rolls back and is answered
+    with the appeal saved first, which also covers a double click racing the first request.
     """
-    if submission.idempotency_key is not None:
-        existing = Appeal.objects.filter(idempotency_key=submission.idempotency_key).first()
-        if existing is not None:
-            raise DuplicateSubmission(existing)
-
     saved_files: list[Attachment] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), outbox.batched():
             result = _create_appeal(submission, saved_files)
     except IntegrityError:
         _remove_files(saved_files)
@@ -139,26 +136,39 @@ def appeal_submit(*, submission: AppealSubmission) -> SubmittedAppeal:
     except BaseException:
         _remove_files(saved_files)
         raise
+    audit.forget_tail(result.appeal)
     return result
+
+
+# Enterprise details a submission refreshes (the latest filing's contact details win).
+_ENTERPRISE_FIELDS = ("name", "region", "industry", "size", "contact_name", "phone", "email", "updated_at")
+
+
+def _upsert_enterprise(submission: AppealSubmission) -> Enterprise:
+    """Insert the enterprise or refresh its details, in one statement (INSERT … ON CONFLICT)."""
+    enterprise = Enterprise(
+        credit_code=submission.credit_code,
+        name=submission.enterprise_name,
+        region=submission.region,
+        industry=submission.industry,
+        size=submission.enterprise_size,
+        contact_name=submission.contact_name,
+        phone=submission.contact_phone,
+        email=submission.contact_email,
+    )
+    Enterprise.objects.bulk_create(
+        [enterprise], update_conflicts=True, unique_fields=["credit_code"], update_fields=_ENTERPRISE_FIELDS
+    )
+    if enterprise.pk is None:  # backends that cannot return ids from an upsert
+        enterprise = Enterprise.objects.get(credit_code=submission.credit_code)
+    return enterprise
 
 
 def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) -> SubmittedAppeal:
     now = timezone.now()
-    enterprise, _created = Enterprise.objects.update_or_create(
-        credit_code=submission.credit_code,
-        defaults={
-            "name": submission.enterprise_name,
-            "region": submission.region,
-            "industry": submission.industry,
-            "size": submission.enterprise_size,
-            "contact_name": submission.contact_name,
-            "phone": submission.contact_phone,
-            "email": submission.contact_email,
-        },
-    )
+    enterprise = _upsert_enterprise(submission)
     decision = _safe_decide(submission)
     access_code = access_codes.new_access_code()
-    # The per-day counter row stays locked until commit, so it is taken last before the insert.
     tracking_number = access_codes.next_tracking_number(timezone.localdate(now))
     appeal = Appeal(
         tracking_number=tracking_number,
@@ -179,7 +189,12 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
         channel=submission.channel,
         submitted_at=now,
     )
+    # Routed before the row is written, so the appeal is inserted once, already in its bureau or
+    # in triage; the audit trail still records submission and routing as two events.
+    from_state = appeal.state
+    _route_unsaved(appeal, decision, at=now)
     appeal.save(force_insert=True)
+    audit.start_tail(appeal)
     audit.record_event(
         appeal=appeal,
         kind="submitted",
@@ -190,8 +205,8 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
     )
     for upload in submission.attachments:
         saved_files.append(_store_attachment(appeal=appeal, upload=upload, source=Attachment.Source.APPEAL))
-    _apply_routing(appeal, decision, at=now)
-    outbox.emit("appeal.submitted", appeal=appeal, payload={"tracking_number": tracking_number})
+    _record_routing(appeal, decision, from_state=from_state, at=now)
+    outbox.emit("appeal.submitted", appeal=appeal, payload={"tracking_number": tracking_number}, cohandling_bureaus=())
     return SubmittedAppeal(appeal=appeal, access_code=access_code)
 
 
@@ -218,18 +233,24 @@ def _start_dispatch_clock(appeal: Appeal) -> None:
         setattr(appeal, name, value)
 
 
-def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
-    """Move a just-submitted appeal to its bureau or to triage, recording the decision."""
+def _route_unsaved(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
+    """Move a just-submitted (not yet saved) appeal to its bureau or to triage."""
     appeal.routing_rule = decision.rule
     appeal.routing_explanation = decision.explanation
     appeal.suggested_category = decision.suggested_category
     appeal.category_confidence = decision.confidence
     appeal.category_disputed = decision.disputed
     appeal.classifier_version = decision.classifier_version
-    from_state = appeal.state
     if decision.goes_to_triage:
         appeal.send_to_triage()
-        appeal.save()
+        return
+    appeal.route(bureau=decision.bureau, at=at)
+    _start_dispatch_clock(appeal)
+
+
+def _record_routing(appeal: Appeal, decision: RoutingDecision, *, from_state: str, at) -> None:
+    """A new appeal's routing event and notification, then assignment inside the bureau."""
+    if decision.goes_to_triage:
         audit.record_event(
             appeal=appeal,
             kind="triage",
@@ -239,11 +260,8 @@ def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
             data=decision.explanation,
             at=at,
         )
-        outbox.emit("appeal.triage", appeal=appeal)
+        outbox.emit("appeal.triage", appeal=appeal, cohandling_bureaus=())
         return
-    appeal.route(bureau=decision.bureau, at=at)
-    _start_dispatch_clock(appeal)
-    appeal.save()
     audit.record_event(
         appeal=appeal,
         kind="dispatched",
@@ -253,7 +271,7 @@ def _apply_routing(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
         data={**decision.explanation, "bureau_id": decision.bureau.pk, "bureau": decision.bureau.name},
         at=at,
     )
-    outbox.emit("appeal.dispatched", appeal=appeal)
+    outbox.emit("appeal.dispatched", appeal=appeal, cohandling_bureaus=())  # a new appeal has none yet
     # Routing hook: assignment inside the bureau (pool / round robin / least loaded).
     from routing.services import auto_assign
 

@@ -87,12 +87,17 @@ def groups_for(message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = (
     return groups
 
 
-def _cohandling_bureau_ids(appeal_id: int | None) -> tuple[int, ...]:
-    if not appeal_id:
-        return ()
+def _cohandling_bureau_ids(appeal_ids: set[int]) -> dict[int, tuple[int, ...]]:
+    """Co-handling bureaus per appeal, for every appeal in one query."""
+    if not appeal_ids:
+        return {}
     from appeals.models import CoHandling
 
-    return tuple(CoHandling.objects.filter(appeal_id=appeal_id).values_list("bureau_id", flat=True).distinct())
+    found: dict[int, list[int]] = {}
+    rows = CoHandling.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id", "bureau_id").distinct()
+    for appeal_id, bureau_id in rows:
+        found.setdefault(appeal_id, []).append(bureau_id)
+    return {appeal_id: tuple(sorted(ids)) for appeal_id, ids in found.items()}
 
 
 _publisher_lock = threading.Lock()
@@ -123,9 +128,17 @@ def send_to_groups(sends: list[tuple[str, dict[str, Any]]]) -> bool:
     if layer is None:
         return False
 
-    async def _send_all() -> None:
-        for group, message in sends:
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for group, message in sends:
+        by_group.setdefault(group, []).append(message)
+
+    async def _send_group(group: str, messages: list[dict[str, Any]]) -> None:
+        for message in messages:  # in order within a group
             await layer.group_send(group, message)
+
+    async def _send_all() -> None:
+        # Groups concurrently: one round trip's wait for all of them instead of one per message.
+        await asyncio.gather(*(_send_group(group, messages) for group, messages in by_group.items()))
 
     try:
         if isinstance(layer, InMemoryChannelLayer):
@@ -141,13 +154,30 @@ def send_to_groups(sends: list[tuple[str, dict[str, Any]]]) -> bool:
 
 def publish_event(message: dict[str, Any]) -> bool:
     """Broadcast an outbox event to its groups. Runs after commit; never raises."""
+    return publish_events([message])
+
+
+def publish_events(
+    messages: list[dict[str, Any]], *, known_cohandlers: dict[int, tuple[int, ...]] | None = None
+) -> bool:
+    """Broadcast outbox events (in order per group) with one trip to the channel layer; never raises.
+
+    ``known_cohandlers`` maps appeal ids to their co-handling bureaus where the emitter knew them;
+    the others are looked up in one query.
+    """
+    known = known_cohandlers or {}
     try:
-        extra = _cohandling_bureau_ids(message.get("appeal_id"))
-        groups = groups_for(message, extra_bureau_ids=extra)
+        unknown = {m["appeal_id"] for m in messages if m.get("appeal_id") and m["appeal_id"] not in known}
+        cohandlers = {**_cohandling_bureau_ids(unknown), **known}
+        sends = [
+            (group, {"type": "realtime.event", "payload": {**message, "group": group}})
+            for message in messages
+            for group in groups_for(message, extra_bureau_ids=cohandlers.get(message.get("appeal_id"), ()))
+        ]
     except Exception:
-        logger.exception("Could not work out realtime groups for %s", message.get("event"))
+        logger.exception("Could not work out realtime groups for %s", [m.get("event") for m in messages])
         return False
-    return send_to_groups([(g, {"type": "realtime.event", "payload": {**message, "group": g}}) for g in groups])
+    return send_to_groups(sends)
 
 
 def push_unread(user_id: int | None) -> bool:

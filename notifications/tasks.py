@@ -36,6 +36,12 @@ def process_event(event_id: int) -> int:
     return sent
 
 
+@shared_task(name="notifications.process_events", acks_late=True, soft_time_limit=240, time_limit=270)
+def process_events(event_ids: list[int]) -> int:
+    """``process_event`` for the rows one transaction emitted together (one broker message)."""
+    return sum(process_event.run(event_id) for event_id in event_ids)
+
+
 @shared_task(name="notifications.retry_delivery", acks_late=True, soft_time_limit=60, time_limit=90)
 def retry_delivery(delivery_id: int, force: bool = False) -> str | None:
     """Attempt one delivery now (the admin's retry action uses ``force=True`` to skip the backoff)."""

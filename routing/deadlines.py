@@ -269,17 +269,20 @@ def _category_id(category) -> int | None:
 
 
 def policy_for(*, category=None, urgent: bool = False) -> Limits:
-    """The limits for a category (object or id) × urgency: the most specific active policy wins."""
-    from django.db.models import Q
+    """The limits for a category (object or id) × urgency: the most specific active policy wins.
 
-    from routing.models import DeadlinePolicy
+    Policies come from the per-process routing table (``routing.decisions.routing_table``), so a
+    submission or sign-for runs no query for them; saving or deleting a policy reloads the table.
+    """
+    from routing.decisions import routing_table
 
     urgency = "urgent" if urgent else "normal"
     category_id = _category_id(category)
-    candidates = DeadlinePolicy.objects.filter(is_active=True).filter(
-        Q(category_id=category_id) | Q(category__isnull=True) if category_id else Q(category__isnull=True),
-        Q(urgency=urgency) | Q(urgency=""),
-    )
+    candidates = [
+        policy
+        for policy in routing_table().policies
+        if policy.category_id in (None, category_id) and policy.urgency in ("", urgency)
+    ]
 
     def specificity(policy) -> tuple[int, int]:
         return (1 if policy.category_id else 0, 1 if policy.urgency else 0)

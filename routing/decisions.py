@@ -42,7 +42,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from routing.classifier import Prediction, classify, routing_setting
-from routing.models import Bureau, BureauType, Category, Region, RoutingRule
+from routing.models import Bureau, BureauType, Category, DeadlinePolicy, Region, RoutingRule
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ def _specificity(rule: RoutingRule) -> int:
     return score
 
 
-# --- The routing table: rules, bureaus and categories, cached per process ----------------------------
+# --- The routing table: rules, bureaus, categories, regions and deadline policies, cached per process --
 #
-# Rules and bureaus change a few times a year; decisions happen on every submission. The table is
+# Rules, bureaus and policies change a few times a year; decisions happen on every submission. The table is
 # loaded once per process and reloaded when any of its models is saved or deleted (signals clear
 # this process's copy and bump a version in Django's cache, which other processes compare at most
 # once a second; with a per-process cache they reload after TABLE_MAX_AGE seconds). A steady-state
@@ -111,6 +111,8 @@ class RoutingTable:
     bureaus: dict[tuple[int, int], Bureau]  # (bureau type id, region id) → active bureau
     categories: dict[str, Category]
     parents: dict[int, int | None]  # region id → parent (city) id for districts
+    regions: dict[str, Region] = field(default_factory=dict)  # active regions by code
+    policies: list[DeadlinePolicy] = field(default_factory=list)  # active deadline policies
 
 
 def _load_table() -> RoutingTable:
@@ -121,11 +123,11 @@ def _load_table() -> RoutingTable:
         for b in Bureau.objects.filter(is_active=True).select_related("bureau_type", "region")
     }
     categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("default_bureau_type")}
-    parents = {
-        pk: (parent if level == Region.Level.DISTRICT else None)
-        for pk, parent, level in Region.objects.values_list("pk", "parent_id", "level")
-    }
-    return RoutingTable(rules, bureaus, categories, parents)
+    all_regions = list(Region.objects.all())
+    parents = {r.pk: (r.parent_id if r.level == Region.Level.DISTRICT else None) for r in all_regions}
+    regions = {r.code: r for r in all_regions if r.is_active}
+    policies = list(DeadlinePolicy.objects.filter(is_active=True))
+    return RoutingTable(rules, bureaus, categories, parents, regions, policies)
 
 
 def routing_table() -> RoutingTable:
@@ -152,7 +154,7 @@ def clear_routing_table(**kwargs: Any) -> None:
         _table["data"] = None
 
 
-for _model in (RoutingRule, Bureau, BureauType, Category, Region):
+for _model in (RoutingRule, Bureau, BureauType, Category, Region, DeadlinePolicy):
     post_save.connect(clear_routing_table, sender=_model, dispatch_uid=f"routing.table.save.{_model.__name__}")
     post_delete.connect(clear_routing_table, sender=_model, dispatch_uid=f"routing.table.delete.{_model.__name__}")
 

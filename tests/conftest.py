@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from routing import deadlines, decisions
 from routing.models import Region
 from tests import factories
 
@@ -20,6 +21,18 @@ def _no_delivery_kicks(settings):
     """Commit hooks must not queue real Celery tasks into the developer's broker; tests that
     exercise delivery call the tasks directly or turn this back on."""
     settings.NOTIFY_KICK_DELIVERY = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_routing_caches():
+    """The routing table (rules, bureaus, regions, deadline policies) and holiday overrides are
+    cached per process; a test's rollback does not send the signals that clear them, so every
+    test starts and ends clean. (The routing tests also reset the loaded classifier.)"""
+    deadlines.clear_override_cache()
+    decisions.clear_routing_table()
+    yield
+    deadlines.clear_override_cache()
+    decisions.clear_routing_table()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from appeals import validators
 from appeals.models import EnterpriseSize, Industry, RatingLevel, Urgency
 from appeals.portal import uploads
 from appeals.portal.text import clean_text
+from routing.decisions import routing_table
 from routing.models import Category, Region
 
 
@@ -32,19 +33,41 @@ class CleanCharField(serializers.CharField):
         return cleaned
 
 
+class CodeLookupField(serializers.SlugRelatedField):
+    """An active region or category by its code, looked up in the per-process routing table.
+
+    The queryset still describes the choices (OpenAPI, browsable API); validating a submission
+    runs no query. ``table`` names the routing table's dict: ``"regions"`` or ``"categories"``.
+    """
+
+    def __init__(self, *, table: str, **kwargs):
+        self.table = table
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        found = getattr(routing_table(), self.table).get(data)
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return found
+
+
 class SubmissionSerializer(serializers.Serializer):
     enterprise_name = CleanCharField(max_length=200, help_text="营业执照上的企业全称")
     credit_code = serializers.CharField(max_length=40, help_text="18位统一社会信用代码（可小写、全角）")
-    region = serializers.SlugRelatedField(
-        slug_field="code", queryset=Region.objects.filter(is_active=True), help_text="地区代码，见 /api/regions/"
+    region = CodeLookupField(
+        table="regions", queryset=Region.objects.filter(is_active=True), help_text="地区代码，见 /api/regions/"
     )
     industry = serializers.ChoiceField(choices=Industry.choices, help_text="GB/T 4754-2017 门类 A–T")
     enterprise_size = serializers.ChoiceField(choices=EnterpriseSize.choices)
     contact_name = CleanCharField(max_length=50)
     contact_phone = serializers.CharField(max_length=40, help_text="手机号或带区号的固定电话")
     contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.filter(is_active=True), help_text="类别代码，见 /api/categories/"
+    category = CodeLookupField(
+        table="categories",
+        queryset=Category.objects.filter(is_active=True),
+        help_text="类别代码，见 /api/categories/",
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     urgency_reason = CleanCharField(max_length=200, required=False, allow_blank=True, default="")

@@ -340,3 +340,37 @@ def test_redispatch_also_reaches_the_bureau_the_appeal_left(hrss, finance):
     assert realtime.groups_for(message) == [f"bureau.{hrss.pk}", f"bureau.{finance.pk}", "appeal.9", "dispatch"]
     submitted = dict(message, event="appeal.submitted", from_bureau_id=None)
     assert f"bureau.{hrss.pk}" not in realtime.groups_for(submitted)
+
+
+def test_one_batch_publishes_every_group_in_order_with_one_cohandling_query(
+    hrss, finance, dispatcher, monkeypatch, django_assert_num_queries
+):
+    from appeals.models import CoHandling
+    from notifications import realtime
+
+    shared = factories.submit(region=hrss.region).appeal
+    CoHandling.objects.create(appeal=shared, bureau=finance, invited_by=dispatcher)
+    fresh = factories.submit(region=hrss.region).appeal
+    sent: list[tuple[str, str]] = []
+
+    class Recorder:
+        async def group_send(self, group, message):
+            sent.append((group, message["payload"]["event"]))
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: Recorder())
+    messages = [
+        realtime.snapshot(outbox_id=1, event_type="appeal.assigned", appeal=shared),
+        realtime.snapshot(outbox_id=2, event_type="appeal.dispatched", appeal=fresh),
+        realtime.snapshot(outbox_id=3, event_type="appeal.replied", appeal=shared),
+    ]
+    with django_assert_num_queries(1):  # co-handlers of `shared`; `fresh` is known to have none
+        assert realtime.publish_events(messages, known_cohandlers={fresh.pk: ()})
+    assert [event for group, event in sent if group == f"bureau.{finance.pk}"] == ["appeal.assigned", "appeal.replied"]
+    assert [event for group, event in sent if group == f"bureau.{hrss.pk}"] == [
+        "appeal.assigned",
+        "appeal.dispatched",
+        "appeal.replied",
+    ]
+    assert ("dispatch", "appeal.dispatched") in sent
+    with django_assert_num_queries(0):
+        assert realtime.publish_events(messages[1:2], known_cohandlers={fresh.pk: ()})

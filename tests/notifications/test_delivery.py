@@ -235,21 +235,65 @@ def test_redispatch_recovers_a_delivery_whose_sender_died(hrss, officer):
 
 
 def test_emit_kicks_the_task_after_commit_only(hrss, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """A submission's outbox rows leave in one broker message, and only after commit."""
     settings.NOTIFY_KICK_DELIVERY = True
     queued = []
-    monkeypatch.setattr(tasks.process_event, "apply_async", lambda args, **kw: queued.append(args[0]))
+    monkeypatch.setattr(tasks.process_event, "apply_async", lambda args, **kw: queued.append([args[0]]))
+    monkeypatch.setattr(tasks.process_events, "apply_async", lambda args, **kw: queued.append(list(args[0])))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         appeal = factories.submit(region=hrss.region).appeal
     assert queued == []  # nothing leaves the transaction before commit
     for callback in callbacks:
         callback()
-    assert sorted(queued) == sorted(OutboxEvent.objects.filter(appeal=appeal).values_list("pk", flat=True))
+    assert len(queued) == 1
+    assert sorted(queued[0]) == sorted(OutboxEvent.objects.filter(appeal=appeal).values_list("pk", flat=True))
+    assert len(queued[0]) == 2  # appeal.submitted + appeal.dispatched
+
+
+def test_a_batch_skips_rows_whose_savepoint_rolled_back(
+    hrss, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    settings.NOTIFY_KICK_DELIVERY = True
+    queued = []
+    monkeypatch.setattr(tasks.process_event, "apply_async", lambda args, **kw: queued.append([args[0]]))
+    monkeypatch.setattr(tasks.process_events, "apply_async", lambda args, **kw: queued.append(list(args[0])))
+    appeal = factories.submit(region=hrss.region).appeal
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic(), outbox.batched():
+        kept = outbox.emit("appeal.assigned", appeal=appeal)
+        try:
+            with transaction.atomic():
+                outbox.emit("appeal.returned", appeal=appeal)
+                raise RuntimeError("the inner step fails")
+        except RuntimeError:
+            pass
+        also_kept = outbox.emit("appeal.replied", appeal=appeal)
+    assert queued == [[kept.pk, also_kept.pk]]
+
+
+def test_emit_outside_a_batch_kicks_its_own_task(hrss, settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.NOTIFY_KICK_DELIVERY = True
+    queued = []
+    monkeypatch.setattr(tasks.process_event, "apply_async", lambda args, **kw: queued.append(args[0]))
+    appeal = factories.submit(region=hrss.region).appeal
+    with django_capture_on_commit_callbacks(execute=True):
+        event = outbox.emit("appeal.assigned", appeal=appeal)
+    assert queued == [event.pk]
+
+
+def test_process_events_expands_every_row(hrss):
+    appeal = factories.submit(region=hrss.region, contact_email="a@example.com").appeal
+    ids = list(OutboxEvent.objects.filter(appeal=appeal).order_by("pk").values_list("pk", flat=True))
+    tasks.process_events.run(ids)
+    assert not OutboxEvent.objects.filter(pk__in=ids, processed_at__isnull=True).exists()
 
 
 def test_broker_down_at_commit_is_logged_and_the_appeal_is_saved(
     hrss, settings, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
     settings.NOTIFY_KICK_DELIVERY = True
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
 
     attempts = []
 
@@ -258,12 +302,15 @@ def test_broker_down_at_commit_is_logged_and_the_appeal_is_saved(
         raise ConnectionRefusedError("broker unreachable")
 
     monkeypatch.setattr(tasks.process_event, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.process_events, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         submitted = factories.submit(region=hrss.region)
     assert submitted.appeal.pk
     assert "periodic re-dispatch" in caplog.text
     assert OutboxEvent.objects.filter(appeal=submitted.appeal, processed_at__isnull=True).count() == 2
-    # One failed publish opens the circuit: the second event of the same request did not wait on the broker.
+    # One failed publish opens the circuit: the next request does not wait on the broker.
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.submit(region=hrss.region)
     assert len(attempts) == 1
 
 

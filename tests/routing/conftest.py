@@ -1,24 +1,19 @@
-"""Fixtures for the routing tests: clean per-process caches, a second city with districts."""
+"""Fixtures for the routing tests: a second city with districts, more bureaus."""
 
 from __future__ import annotations
 
 import pytest
 
-from routing import classifier, deadlines, decisions
+from routing import classifier
 from routing.models import Region
 from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _fresh_routing_caches():
-    """Holiday overrides and the loaded classifier are cached per process; a test's rollback does
-    not send the signals that clear them, so every test starts and ends clean."""
-    deadlines.clear_override_cache()
-    decisions.clear_routing_table()
+def _fresh_classifier():
+    """The loaded classifier is cached per process (see tests/conftest.py for the other caches)."""
     classifier.reset_cache()
     yield
-    deadlines.clear_override_cache()
-    decisions.clear_routing_table()
     classifier.reset_cache()
 
 
