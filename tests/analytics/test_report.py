@@ -153,3 +153,53 @@ def test_iso_week_parsing():
     assert workbook.previous_iso_week(date(2026, 11, 29)) == (date(2026, 11, 16), date(2026, 11, 22))
     with pytest.raises(ValueError):
         workbook.iso_week("W47")
+
+
+def sheet_xml(fill) -> bytes:
+    """The first worksheet's XML of a write-only workbook whose one sheet ``fill(ws)`` writes."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet("s")
+    fill(ws)
+    out = BytesIO()
+    book.save(out)
+    with zipfile.ZipFile(out) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_column_cells_write_the_same_sheet_as_styled_cells():
+    from openpyxl.cell import WriteOnlyCell
+
+    rows = [
+        ["B1", datetime(2026, 11, 2, 9, 30), "标题", 3, None],
+        ["B2", None, "", 0, datetime(2026, 11, 3, 17, 5)],
+        [None, datetime(2026, 11, 4, 8, 0), "<&>", None, None],
+    ]
+    formats = {1: workbook.DATETIME, 4: workbook.DATETIME}
+    for styled_blanks in (False, True):
+
+        def plain(ws, styled_blanks=styled_blanks):
+            for row in rows:
+                cells = []
+                for index, value in enumerate(row):
+                    if index in formats and (value is not None or styled_blanks):
+                        cell = WriteOnlyCell(ws, value=value)
+                        cell.number_format = formats[index]
+                        value = cell
+                    cells.append(value)
+                ws.append(cells)
+
+        def streamed(ws, styled_blanks=styled_blanks):
+            with workbook.ColumnCells(ws, 5, formats, styled_blanks=styled_blanks):
+                for row in rows:
+                    ws.append(row)
+            ws.append(["after", 1])  # ordinary appends work again afterwards
+
+        def plain_then_after(ws, styled_blanks=styled_blanks):
+            plain(ws, styled_blanks)
+            ws.append(["after", 1])
+
+        assert sheet_xml(streamed) == sheet_xml(plain_then_after)
