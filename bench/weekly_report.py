@@ -11,6 +11,7 @@ numbers, copies their analytics facts with the dates shifted, and rebuilds that 
 The measurement runs each variant in a fresh child process (so peak RSS is that variant's alone):
   report-openpyxl   the whole report, as the weekly task writes it (openpyxl write-only mode)
   raw-openpyxl      only the raw sheet, openpyxl write-only mode
+  raw-openpyxl-etree  the same without lxml (OPENPYXL_LXML=False: openpyxl's pure-Python writer)
   raw-xlsxwriter    only the raw sheet, xlsxwriter constant_memory mode (same rows, formats, widths)
 and prints time, peak RSS, file size and the ratios.
 """
@@ -202,7 +203,7 @@ def child(variant: str, week: str) -> None:
         began = time.perf_counter()
         if variant == "report-openpyxl":
             rows = workbook.build_workbook(filters=filters, language="zh-hans", out=path)
-        elif variant == "raw-openpyxl":
+        elif variant in ("raw-openpyxl", "raw-openpyxl-etree"):
             rows = raw_openpyxl(filters, path)
         else:
             rows = raw_xlsxwriter(filters, path)
@@ -228,25 +229,31 @@ def main() -> None:
         prepare(args.week, args.appeals, args.seed)
         return
     results = {}
-    for variant in ("report-openpyxl", "raw-openpyxl", "raw-xlsxwriter"):
+    for variant in ("report-openpyxl", "raw-openpyxl", "raw-openpyxl-etree", "raw-xlsxwriter"):
+        # openpyxl serialises with lxml when it is installed; OPENPYXL_LXML=False is its switch
+        # back to the pure-Python et_xmlfile writer, to show what lxml is worth.
+        env = {**os.environ, "OPENPYXL_LXML": "False" if variant.endswith("-etree") else "True"}
         out = (
             subprocess.run(
                 [sys.executable, __file__, "--week", args.week, "--child", variant],
                 check=True,
                 capture_output=True,
                 text=True,
+                env=env,
             )
             .stdout.strip()
             .splitlines()[-1]
         )
         results[variant] = json.loads(out)
-    print(f"{'variant':<16} {'rows':>8} {'seconds':>8} {'peak RSS MB':>12} {'(baseline MB)':>14} {'file MB':>8}")
+    print(f"{'variant':<18} {'rows':>8} {'seconds':>8} {'peak RSS MB':>12} {'(baseline MB)':>14} {'file MB':>8}")
     for name, r in results.items():
         print(
-            f"{name:<16} {r['rows']:>8,} {r['seconds']:>8.1f} {r['peak_mb']:>12.0f} {r['baseline_mb']:>14.0f} "
+            f"{name:<18} {r['rows']:>8,} {r['seconds']:>8.1f} {r['peak_mb']:>12.0f} {r['baseline_mb']:>14.0f} "
             f"{r['bytes'] / 1e6:>8.1f}"
         )
     a, b, c = results["report-openpyxl"], results["raw-openpyxl"], results["raw-xlsxwriter"]
+    e = results["raw-openpyxl-etree"]
+    print(f"raw sheet, openpyxl with lxml / without: time x{b['seconds'] / e['seconds']:.2f}")
     print(f"raw sheet, openpyxl / xlsxwriter: time x{b['seconds'] / c['seconds']:.2f}, "
           f"peak RSS x{b['peak_mb'] / c['peak_mb']:.2f}")  # fmt: skip
     print(f"whole report (openpyxl) / raw sheet (xlsxwriter): time x{a['seconds'] / c['seconds']:.2f}, "
