@@ -132,26 +132,42 @@ def record_event(
     do this), so two writers cannot take the same sequence number.
     ``actor`` is a user, ``"appellant"`` or ``"system"``/None.
     """
+    [event] = record_events(
+        appeal=appeal,
+        events=[
+            {
+                "kind": kind,
+                "actor": actor,
+                "from_state": from_state,
+                "to_state": to_state,
+                "reason": reason,
+                "data": data,
+                "at": at,
+            }
+        ],
+    )
+    return event
+
+
+def record_events(*, appeal: Appeal, events: list[dict[str, Any]]) -> list[AppealEvent]:
+    """Append several events, in order, with one INSERT; each dict holds ``record_event``'s arguments."""
     tail = appeal.__dict__.get(_TAIL)
     if tail is None:
         tail = AppealEvent.objects.filter(appeal=appeal).order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, "")
-    event = build_event(
-        appeal=appeal,
-        seq=seq,
-        prev_hash=prev_hash,
-        kind=kind,
-        actor=actor,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=data,
-        at=at,
-    )
-    event.save(force_insert=True)
+    seq, prev_hash = tail if tail else (0, "")
+    built = []
+    for spec in events:
+        seq += 1
+        event = build_event(appeal=appeal, seq=seq, prev_hash=prev_hash, **spec)
+        prev_hash = event.hash
+        built.append(event)
+    if len(built) == 1:
+        built[0].save(force_insert=True)
+    else:
+        AppealEvent.objects.bulk_create(built)
     if _TAIL in appeal.__dict__:
-        appeal.__dict__[_TAIL] = (seq, event.hash)
-    return event
+        appeal.__dict__[_TAIL] = (seq, prev_hash)
+    return built
 
 
 # The chain's last (seq, hash), kept on an appeal instance its creator has just inserted, so the

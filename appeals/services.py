@@ -194,19 +194,36 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
     from_state = appeal.state
     _route_unsaved(appeal, decision, at=now)
     appeal.save(force_insert=True)
-    audit.start_tail(appeal)
-    audit.record_event(
-        appeal=appeal,
-        kind="submitted",
-        actor=APPELLANT,
-        to_state=AppealState.SUBMITTED,
-        data={"channel": submission.channel, "category": submission.category.code},
-        at=now,
-    )
     for upload in submission.attachments:
         saved_files.append(_store_attachment(appeal=appeal, upload=upload, source=Attachment.Source.APPEAL))
-    _record_routing(appeal, decision, from_state=from_state, at=now)
-    outbox.emit("appeal.submitted", appeal=appeal, payload={"tracking_number": tracking_number}, cohandling_bureaus=())
+    submitted = {
+        "kind": "submitted",
+        "actor": APPELLANT,
+        "to_state": AppealState.SUBMITTED,
+        "data": {"channel": submission.channel, "category": submission.category.code},
+        "at": now,
+    }
+    routed = _routing_records(appeal, decision, from_state=from_state, at=now)
+    audit.start_tail(appeal)
+    audit.record_events(appeal=appeal, events=[submitted, *routed.events])
+    outbox.emit_many(
+        [
+            *routed.notifications,
+            {
+                "event_type": "appeal.submitted",
+                "appeal": appeal,
+                "payload": {"tracking_number": tracking_number},
+                "new_appeal": True,
+                # Consoles learn of a routed appeal from its dispatched/triage event.
+                "broadcast": not routed.notifications,
+            },
+        ]
+    )
+    if appeal.state == AppealState.DISPATCHED:
+        # Routing hook: assignment inside the bureau (pool / round robin / least loaded).
+        from routing.services import auto_assign
+
+        auto_assign(appeal, at=now)
     return SubmittedAppeal(appeal=appeal, access_code=access_code)
 
 
@@ -248,34 +265,41 @@ def _route_unsaved(appeal: Appeal, decision: RoutingDecision, *, at) -> None:
     _start_dispatch_clock(appeal)
 
 
-def _record_routing(appeal: Appeal, decision: RoutingDecision, *, from_state: str, at) -> None:
-    """A new appeal's routing event and notification, then assignment inside the bureau."""
-    if decision.goes_to_triage:
-        audit.record_event(
-            appeal=appeal,
-            kind="triage",
-            actor=SYSTEM,
-            from_state=from_state,
-            to_state=appeal.state,
-            data=decision.explanation,
-            at=at,
-        )
-        outbox.emit("appeal.triage", appeal=appeal, cohandling_bureaus=())
-        return
-    audit.record_event(
-        appeal=appeal,
-        kind="dispatched",
-        actor=SYSTEM,
-        from_state=from_state,
-        to_state=appeal.state,
-        data={**decision.explanation, "bureau_id": decision.bureau.pk, "bureau": decision.bureau.name},
-        at=at,
-    )
-    outbox.emit("appeal.dispatched", appeal=appeal, cohandling_bureaus=())  # a new appeal has none yet
-    # Routing hook: assignment inside the bureau (pool / round robin / least loaded).
-    from routing.services import auto_assign
+@dataclass
+class _RoutingRecords:
+    events: list[dict[str, Any]] = field(default_factory=list)  # for audit.record_events
+    notifications: list[dict[str, Any]] = field(default_factory=list)  # for outbox.emit_many
 
-    auto_assign(appeal, at=at)
+
+def _routing_records(appeal: Appeal, decision: RoutingDecision, *, from_state: str, at) -> _RoutingRecords:
+    """The audit event and notification for where routing put a new appeal (none if it was not routed)."""
+    records = _RoutingRecords()
+    notify = {"appeal": appeal, "new_appeal": True}
+    if appeal.state == AppealState.TRIAGE:
+        records.events.append(
+            {
+                "kind": "triage",
+                "actor": SYSTEM,
+                "from_state": from_state,
+                "to_state": appeal.state,
+                "data": decision.explanation,
+                "at": at,
+            }
+        )
+        records.notifications.append({"event_type": "appeal.triage", **notify})
+    elif appeal.state == AppealState.DISPATCHED:
+        records.events.append(
+            {
+                "kind": "dispatched",
+                "actor": SYSTEM,
+                "from_state": from_state,
+                "to_state": appeal.state,
+                "data": {**decision.explanation, "bureau_id": decision.bureau.pk, "bureau": decision.bureau.name},
+                "at": at,
+            }
+        )
+        records.notifications.append({"event_type": "appeal.dispatched", **notify})
+    return records
 
 
 def _store_attachment(

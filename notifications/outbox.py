@@ -25,7 +25,8 @@ def emit(
     appeal: Any = None,
     bureau: Any = None,
     payload: dict[str, Any] | None = None,
-    cohandling_bureaus: tuple[int, ...] | None = None,
+    new_appeal: bool = False,
+    broadcast: bool = True,
 ) -> OutboxEvent:
     """Write an outbox row for ``event_type``. Call inside the transaction that made the change.
 
@@ -35,26 +36,53 @@ def emit(
     already committed), and the periodic re-dispatch delivers rows whose task never ran.
     If the transaction rolls back, neither happens and the row is gone too.
 
-    ``cohandling_bureaus``: the appeal's co-handling bureaus when the caller knows them (``()`` for
-    an appeal created in this transaction), which spares the realtime step a query.
+    ``new_appeal``: the appeal was created in this transaction (no co-handlers, nobody subscribed
+    to its own group yet), which spares the realtime step a query and a message.
+    ``broadcast=False``: deliver the notification but send no realtime message (for an event the
+    consoles learn from another one in the same transaction).
     """
-    event = OutboxEvent.objects.create(
-        event_type=event_type,
-        appeal=appeal,
-        bureau=bureau if bureau is not None else getattr(appeal, "bureau", None),
-        payload=payload or {},
+    [event] = emit_many(
+        [
+            {
+                "event_type": event_type,
+                "appeal": appeal,
+                "bureau": bureau,
+                "payload": payload,
+                "new_appeal": new_appeal,
+                "broadcast": broadcast,
+            }
+        ]
     )
-    message = realtime.snapshot(
-        outbox_id=event.pk, event_type=event_type, appeal=appeal, bureau=event.bureau, payload=event.payload
-    )
-    entry = (event.pk, message, cohandling_bureaus)
-    batch = getattr(_local, "batch", None)
-    if batch is not None:
-        # Joins the batch only if this row commits: Django drops the hook with a rolled-back savepoint.
-        transaction.on_commit(partial(batch.append, entry), robust=True)
-    else:
-        transaction.on_commit(partial(_after_commit, [entry]), robust=True)
     return event
+
+
+def emit_many(events: list[dict[str, Any]]) -> list[OutboxEvent]:
+    """``emit`` for several rows at once (one INSERT); each dict holds ``emit``'s keyword arguments."""
+    rows = [
+        OutboxEvent(
+            event_type=spec["event_type"],
+            appeal=spec.get("appeal"),
+            bureau=spec["bureau"] if spec.get("bureau") is not None else getattr(spec.get("appeal"), "bureau", None),
+            payload=spec.get("payload") or {},
+        )
+        for spec in events
+    ]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        OutboxEvent.objects.bulk_create(rows)
+    batch = getattr(_local, "batch", None)
+    for spec, row in zip(events, rows, strict=True):
+        message = realtime.snapshot(
+            outbox_id=row.pk, event_type=row.event_type, appeal=row.appeal, bureau=row.bureau, payload=row.payload
+        )
+        entry = (row.pk, message if spec.get("broadcast", True) else None, bool(spec.get("new_appeal")))
+        if batch is not None:
+            # Joins the batch only if this row commits: Django drops the hook with a rolled-back savepoint.
+            transaction.on_commit(partial(batch.append, entry), robust=True)
+        else:
+            transaction.on_commit(partial(_after_commit, [entry]), robust=True)
+    return rows
 
 
 _local = threading.local()
@@ -82,17 +110,19 @@ def batched() -> Iterator[None]:
     transaction.on_commit(partial(_after_commit, committed), robust=True)
 
 
-# (outbox row id, realtime message, co-handling bureau ids if the emitter knew them)
-_Entry = tuple[int, dict[str, Any], tuple[int, ...] | None]
+# (outbox row id, realtime message or None if not broadcast, created-in-this-transaction flag)
+_Entry = tuple[int, dict[str, Any] | None, bool]
 
 
 def _after_commit(entries: list[_Entry]) -> None:
     if not entries:
         return
-    known = {message["appeal_id"]: bureaus for _id, message, bureaus in entries if bureaus is not None}
-    realtime.publish_events([message for _id, message, _bureaus in entries], known_cohandlers=known)
+    messages = [message for _id, message, _new in entries if message is not None]
+    if messages:
+        new_ids = frozenset(message["appeal_id"] for _id, message, new in entries if new and message is not None)
+        realtime.publish_events(messages, new_appeal_ids=new_ids)
     if getattr(settings, "NOTIFY_KICK_DELIVERY", True):
-        kick([event_id for event_id, _message, _bureaus in entries])
+        kick([event_id for event_id, _message, _new in entries])
 
 
 # While the broker is known to be down, requests do not pay a connection timeout on every commit:

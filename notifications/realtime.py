@@ -64,8 +64,14 @@ def snapshot(
     }
 
 
-def groups_for(message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = ()) -> list[str]:
-    """Every group that should hear about ``message`` (see docs/realtime.md for the table)."""
+def groups_for(
+    message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = (), new_appeal: bool = False
+) -> list[str]:
+    """Every group that should hear about ``message`` (see docs/realtime.md for the table).
+
+    ``new_appeal``: the appeal was created in the transaction that emitted the event, so nobody
+    can be subscribed to its own group yet (subscribing needs the committed appeal).
+    """
     event_type = catalogue.canonical(message["event"])
     groups: list[str] = []
     # A just-submitted appeal reaches its bureau as "appeal.dispatched" (emitted in the same
@@ -78,7 +84,7 @@ def groups_for(message: dict[str, Any], *, extra_bureau_ids: tuple[int, ...] = (
         name = bureau_group(bureau_id)
         if name not in groups:
             groups.append(name)
-    if message.get("appeal_id"):
+    if message.get("appeal_id") and not new_appeal:
         groups.append(appeal_group(message["appeal_id"]))
     if event_type in DISPATCH_EVENTS or event_type.startswith("extension."):
         groups.append(DISPATCH_GROUP)
@@ -157,22 +163,23 @@ def publish_event(message: dict[str, Any]) -> bool:
     return publish_events([message])
 
 
-def publish_events(
-    messages: list[dict[str, Any]], *, known_cohandlers: dict[int, tuple[int, ...]] | None = None
-) -> bool:
+def publish_events(messages: list[dict[str, Any]], *, new_appeal_ids: frozenset[int] = frozenset()) -> bool:
     """Broadcast outbox events (in order per group) with one trip to the channel layer; never raises.
 
-    ``known_cohandlers`` maps appeal ids to their co-handling bureaus where the emitter knew them;
-    the others are looked up in one query.
+    ``new_appeal_ids``: appeals created in the emitting transaction; they have no co-handling
+    bureaus and no subscribers of their own yet. Co-handlers of the others come from one query.
     """
-    known = known_cohandlers or {}
     try:
-        unknown = {m["appeal_id"] for m in messages if m.get("appeal_id") and m["appeal_id"] not in known}
-        cohandlers = {**_cohandling_bureau_ids(unknown), **known}
+        others = {m["appeal_id"] for m in messages if m.get("appeal_id") and m["appeal_id"] not in new_appeal_ids}
+        cohandlers = _cohandling_bureau_ids(others)
         sends = [
             (group, {"type": "realtime.event", "payload": {**message, "group": group}})
             for message in messages
-            for group in groups_for(message, extra_bureau_ids=cohandlers.get(message.get("appeal_id"), ()))
+            for group in groups_for(
+                message,
+                extra_bureau_ids=cohandlers.get(message.get("appeal_id"), ()),
+                new_appeal=message.get("appeal_id") in new_appeal_ids,
+            )
         ]
     except Exception:
         logger.exception("Could not work out realtime groups for %s", [m.get("event") for m in messages])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from appeals.api.authentication import clear_client_cache
 from routing import deadlines, decisions
 from routing.models import Region
 from tests import factories
@@ -25,14 +26,16 @@ def _no_delivery_kicks(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_routing_caches():
-    """The routing table (rules, bureaus, regions, deadline policies) and holiday overrides are
-    cached per process; a test's rollback does not send the signals that clear them, so every
+    """The routing table (rules, bureaus, regions, deadline policies), holiday overrides and API
+    clients are cached per process; a test's rollback does not send the signals that clear them, so every
     test starts and ends clean. (The routing tests also reset the loaded classifier.)"""
     deadlines.clear_override_cache()
     decisions.clear_routing_table()
+    clear_client_cache()
     yield
     deadlines.clear_override_cache()
     decisions.clear_routing_table()
+    clear_client_cache()
 
 
 @pytest.fixture(autouse=True)

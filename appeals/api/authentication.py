@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
@@ -48,17 +52,50 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         parts = key.split("_")
         if len(parts) < 3 or parts[0] != "hy":
             raise exceptions.AuthenticationFailed(_("API密钥格式不正确，应为 hy_<前缀>_<密钥>。"))
-        client = ApiClient.objects.filter(key_prefix=parts[1], is_active=True).first()
+        client = active_client(parts[1])
         if client is None or not client.check_key(key):
             raise exceptions.AuthenticationFailed(_("API密钥无效或已停用，请联系平台管理员。"))
         now = timezone.now()
         # Write "last used" at most once a minute so a busy partner does not update the row per request.
         if client.last_used_at is None or now - client.last_used_at > timedelta(minutes=1):
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
         return ApiClientPrincipal(client), client
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+# Active clients by key prefix, kept per process for API_CLIENT_CACHE_SECONDS (default 10): a
+# partner's every request would otherwise read its row. Saving or deleting a client clears this
+# process's copy at once; other processes see a deactivated key within that many seconds.
+_clients: dict[str, tuple[float, ApiClient | None]] = {}
+_clients_lock = threading.Lock()
+
+
+def active_client(prefix: str) -> ApiClient | None:
+    ttl = getattr(settings, "API_CLIENT_CACHE_SECONDS", 10)
+    now = time.monotonic()
+    with _clients_lock:
+        cached = _clients.get(prefix)
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
+    if ttl > 0:
+        with _clients_lock:
+            if len(_clients) > 1000:  # unknown prefixes must not grow this without bound
+                _clients.clear()
+            _clients[prefix] = (now, client)
+    return client
+
+
+def clear_client_cache(**kwargs) -> None:
+    with _clients_lock:
+        _clients.clear()
+
+
+post_save.connect(clear_client_cache, sender=ApiClient, dispatch_uid="api.clients.save")
+post_delete.connect(clear_client_cache, sender=ApiClient, dispatch_uid="api.clients.delete")
 
 
 class IsChannelPartner(permissions.BasePermission):

@@ -62,9 +62,27 @@ def test_requests_without_a_valid_key_are_refused(portal_city, header):
     assert Appeal.objects.count() == 0
 
 
-def test_deactivated_key_is_refused(partner, portal_city):
-    ApiClient.objects.update(is_active=False)
+def test_deactivated_key_is_refused_at_once_in_this_process(partner, portal_city):
+    assert partner.post("/api/appeals/", payload(portal_city), format="json").status_code == 201  # now cached
+    for client in ApiClient.objects.all():
+        client.is_active = False
+        client.save()
     assert partner.post("/api/appeals/", payload(portal_city), format="json").status_code == 401
+
+
+def test_a_known_key_is_checked_without_reading_its_row_again(partner, portal_city, settings):
+    from appeals.api.authentication import active_client, clear_client_cache
+
+    prefix = ApiClient.objects.get().key_prefix
+    assert active_client(prefix) is not None
+    # A bulk update sends no signal: the cached client stays valid until it expires...
+    ApiClient.objects.update(is_active=False)
+    assert active_client(prefix) is not None
+    settings.API_CLIENT_CACHE_SECONDS = 0  # ...which here is at once.
+    assert active_client(prefix) is None
+    clear_client_cache()
+    settings.API_CLIENT_CACHE_SECONDS = 10
+    assert active_client(prefix) is None
 
 
 def test_staff_session_cannot_use_the_partner_api(client, portal_city, officer):

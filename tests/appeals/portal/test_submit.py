@@ -241,7 +241,7 @@ def test_failure_after_files_are_stored_saves_nothing_and_leaves_no_file(client,
         raise RuntimeError("outbox down")
 
     # Routing, audit and the attachment have been written when the outbox fails.
-    monkeypatch.setattr(services.outbox, "emit", explode)
+    monkeypatch.setattr(services.outbox, "emit_many", explode)
     before = _counts()
     client.raise_request_exception = False
     response = client.post(SUBMIT, form_data(portal_city, attachments=[upload("a.pdf", PDF_BYTES)]))
