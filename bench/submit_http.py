@@ -42,6 +42,12 @@ SERVERS = {
         str(BIN / "gunicorn"), "config.wsgi:application", "-k", "sync", "-w", str(workers * 2),
         "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
     ],
+    # gthread with few threads per process: keeps connections alive (sync closes each one) while
+    # most of the concurrency comes from processes rather than from threads sharing one GIL.
+    "gunicorn-gthread-2": lambda port, workers: [
+        str(BIN / "gunicorn"), "config.wsgi:application", "-k", "gthread", "-w", str(workers * 2), "--threads", "2",
+        "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
+    ],
     # WSGI with threads in each process (Django's psycopg pool shared by the threads).
     "gunicorn-gthread": lambda port, workers: [
         str(BIN / "gunicorn"), "config.wsgi:application", "-k", "gthread", "-w", str(workers), "--threads", "8",

@@ -206,3 +206,17 @@ def test_openapi_schema_documents_the_api_key(client):
     assert "/api/appeals/" in text and "ApiKey" in text
     if schema:
         assert "ApiKey" in schema["components"]["securitySchemes"]
+
+
+def test_submission_serializers_do_not_share_bound_fields(portal_city):
+    from appeals.api.serializers import SubmissionSerializer
+
+    first, second = SubmissionSerializer(data={}), SubmissionSerializer(data=payload(portal_city))
+    assert not first.is_valid()
+    assert second.is_valid(), second.errors
+    for name in ("title", "region", "attachments"):
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert "title" in first.errors and second.validated_data["title"]
+    prototype = SubmissionSerializer._declared_fields["title"]
+    assert prototype.parent is None and prototype.field_name is None  # the prototypes stay unbound
