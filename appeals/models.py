@@ -202,6 +202,7 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     warned_at = models.DateTimeField(_("临期预警于"), null=True, blank=True)
     urged_at = models.DateTimeField(_("催办于"), null=True, blank=True)
     supervised_at = models.DateTimeField(_("督办于"), null=True, blank=True)
+    first_contact_urged_at = models.DateTimeField(_("首次联系超时提醒于"), null=True, blank=True)
     extension_count = models.PositiveSmallIntegerField(_("延期次数"), default=0)
     reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
 

@@ -31,7 +31,7 @@ class EventSpec:
 
 
 # Deadline events come from the deadline sweep (routing); these names are recognised.
-DEADLINE_EVENTS = frozenset({"deadline.warning", "deadline.urged", "deadline.supervised"})
+DEADLINE_EVENTS = frozenset({"deadline.warning", "deadline.urged", "deadline.supervised", "deadline.first_contact"})
 
 EVENTS: dict[str, EventSpec] = {
     "appeal.submitted": EventSpec(_("诉求已受理"), appellant=(SMS,)),
@@ -63,6 +63,7 @@ EVENTS: dict[str, EventSpec] = {
     "message.info_request": EventSpec(_("请补充材料"), appellant=(EMAIL, SMS)),
     "cohandling.invited": EventSpec(_("收到协办邀请"), audiences=("cohandling_staff",)),
     "deadline.warning": EventSpec(_("诉求即将超期"), audiences=("officer", "bureau_leads")),
+    "deadline.first_contact": EventSpec(_("尚未联系诉求人（已过首次联系时限）"), audiences=("officer", "bureau_leads")),
     "deadline.urged": EventSpec(
         _("诉求已超期（催办）"),
         audiences=("officer", "bureau_leads", "supervisors"),

@@ -249,6 +249,7 @@ def render(delivery: Delivery) -> tuple[str, str]:
             bureau_en=(bureau.name_en or bureau.name) if bureau else "",
             sign_for_due=_local(appeal.sign_for_due),
             reply_due=_local(appeal.reply_due),
+            first_contact_due=_local(appeal.first_contact_due),
             staff_url=settings.SITE_URL + staff_appeal_path(appeal.pk),
             rating=appeal.get_rating_level_display() if appeal.rating_level else "",
             rating_en=RATING_EN.get(appeal.rating_level or 0, ""),

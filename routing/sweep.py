@@ -8,6 +8,11 @@ Which deadline an appeal is measured against depends on its state:
 Returned appeals wait on the dispatcher's arbitration and paused appeals wait on the appellant:
 neither is swept.
 
+Separately, the **first contact** (首次联系, default 24 hours after signing for): a handling or in-review
+appeal whose ``first_contact_due`` has passed with no contact recorded gets one reminder to its
+officer and bureau leads (``first_contact_urged_at``, once per sign-for). It counts towards 响应率,
+so it is worth a nudge of its own rather than waiting for the reply deadline's steps.
+
 * **warning** when the remaining time is at most ``WARNING_FRACTION`` of the window, capped at
   ``WARNING_HOURS`` (defaults: a fifth of the window, at most 24 hours before the deadline);
 * **urge (催办)** at the deadline;
@@ -135,6 +140,66 @@ def sweep_appeal(appeal_id: int, *, now: datetime | None = None) -> str | None:
         return event_type
 
 
+FIRST_CONTACT_EVENT = "deadline.first_contact"
+
+
+def first_contact_overdue(appeal: Appeal, now: datetime) -> bool:
+    """Past the first-contact deadline with no contact recorded, and not yet reminded for this sign-for."""
+    if appeal.state not in (AppealState.HANDLING, AppealState.REVIEW) or appeal.paused_at is not None:
+        return False
+    if appeal.first_contact_at is not None or appeal.first_contact_due is None or now < appeal.first_contact_due:
+        return False
+    marker = appeal.first_contact_urged_at
+    return marker is None or (appeal.signed_at is not None and marker <= appeal.signed_at)
+
+
+def sweep_first_contact(appeal_id: int, *, now: datetime | None = None) -> bool:
+    """Remind the officer once that the appellant has not been contacted in time; True if written."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appeal = (
+            Appeal.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("bureau")
+            .filter(pk=appeal_id)
+            .first()
+        )
+        if appeal is None or not first_contact_overdue(appeal, now):
+            return False
+        not_reminded = Q(first_contact_urged_at__isnull=True)
+        if appeal.signed_at is not None:
+            not_reminded |= Q(first_contact_urged_at__lte=appeal.signed_at)
+        changed = (
+            Appeal.objects.filter(pk=appeal.pk, first_contact_at__isnull=True)
+            .filter(not_reminded)
+            .update(first_contact_urged_at=now)
+        )
+        if changed != 1:
+            return False
+        overdue = now - appeal.first_contact_due
+        data = {
+            "deadline": "first_contact",
+            "due": appeal.first_contact_due.isoformat(),
+            "overdue_hours": round(overdue.total_seconds() / 3600, 1),
+        }
+        audit.record_event(appeal=appeal, kind="first_contact_overdue", actor=audit.SYSTEM, data=data, at=now)
+        outbox.emit(FIRST_CONTACT_EVENT, appeal=appeal, payload=data)
+        return True
+
+
+def first_contact_candidate_ids(now: datetime) -> list[int]:
+    return list(
+        Appeal.objects.filter(
+            state__in=(AppealState.HANDLING, AppealState.REVIEW),
+            paused_at__isnull=True,
+            first_contact_at__isnull=True,
+            first_contact_due__lte=now,
+        )
+        .exclude(first_contact_urged_at__gt=F("signed_at"))
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+
+
 def candidate_ids(now: datetime) -> list[int]:
     """Appeals that might have a step due (a superset; ``sweep_appeal`` decides exactly)."""
     horizon = now + timedelta(hours=routing_setting("WARNING_HOURS", 24))
@@ -156,6 +221,7 @@ def run_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """One pass over every candidate appeal; returns counts of events written per type."""
     now = now or timezone.now()
     counts = {event_type: 0 for _f, _k, event_type in STEPS}
+    counts[FIRST_CONTACT_EVENT] = 0
     for appeal_id in candidate_ids(now):
         try:
             written = sweep_appeal(appeal_id, now=now)
@@ -165,4 +231,9 @@ def run_sweep(*, now: datetime | None = None) -> dict[str, int]:
             continue
         if written:
             counts[written] += 1
+    for appeal_id in first_contact_candidate_ids(now):
+        try:
+            counts[FIRST_CONTACT_EVENT] += sweep_first_contact(appeal_id, now=now)
+        except Exception:
+            logger.exception("First-contact sweep failed for appeal %s", appeal_id)
     return counts

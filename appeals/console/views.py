@@ -113,6 +113,13 @@ def _current_due(appeal):
     return None
 
 
+def _first_contact_due(appeal):
+    """The first-contact deadline while it still matters: handling or in review, nobody contacted yet."""
+    if appeal.state in ("handling", "review") and appeal.first_contact_at is None:
+        return appeal.first_contact_due
+    return None
+
+
 def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]:
     user = request.user
     available = actions.available_actions(appeal, user)
@@ -128,6 +135,9 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "can_reveal_phone": _can_reveal_phone(appeal, user),
         "due_status": sc.due_status(_current_due(appeal)),
         "due_label": sc.due_label(_current_due(appeal)),
+        "first_contact_due": _first_contact_due(appeal),
+        "first_contact_status": sc.due_status(_first_contact_due(appeal)),
+        "first_contact_label": sc.due_label(_first_contact_due(appeal)),
         "has_actions": any(name != "note" for name in available),
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),

@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection, connections
 
 from appeals import services
-from appeals.models import Appeal, AppealEvent
+from appeals.models import Appeal, AppealEvent, AppealMessage
 from notifications.models import OutboxEvent
 from routing.sweep import run_sweep
 from routing.tasks import deadline_sweep
@@ -32,15 +32,82 @@ def events(appeal, prefix="deadline."):
     )
 
 
+def contact(appeal, officer):
+    return services.appeal_add_message(
+        appeal_id=appeal.pk, kind=AppealMessage.Kind.CONTACT, body="已电话联系企业负责人", actor=officer
+    )
+
+
 @pytest.fixture
 def signed(city, hrss, officer):
-    """Signed for on Tue 3 Mar 2026 10:00: reply due Tue 10 Mar 10:00 (5 working days)."""
+    """Signed for on Tue 3 Mar 2026 10:00 and contacted at once: reply due Tue 10 Mar 10:00 (5 working days)."""
     with time_machine.travel(at("2026-03-03T09:00"), tick=False):
         appeal = factories.submit(region=city).appeal
     with time_machine.travel(at("2026-03-03T10:00"), tick=False):
         appeal = services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
+        contact(appeal, officer)
     assert appeal.reply_due == at("2026-03-10T10:00")
+    return Appeal.objects.get(pk=appeal.pk)
+
+
+@pytest.fixture
+def uncontacted(city, hrss, officer):
+    """Signed for on Tue 3 Mar 2026 10:00, nobody contacted: first contact due Wed 4 Mar 10:00 (24 h)."""
+    with time_machine.travel(at("2026-03-03T09:00"), tick=False):
+        appeal = factories.submit(region=city).appeal
+    with time_machine.travel(at("2026-03-03T10:00"), tick=False):
+        appeal = services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
+    assert appeal.first_contact_due == at("2026-03-04T10:00")
     return appeal
+
+
+def sweep_at(moment):
+    with time_machine.travel(at(moment), tick=False):
+        return run_sweep()
+
+
+@pytest.mark.django_db
+def test_a_missed_first_contact_is_reminded_once(uncontacted):
+    assert sweep_at("2026-03-04T09:59")["deadline.first_contact"] == 0
+    assert sweep_at("2026-03-04T10:00")["deadline.first_contact"] == 1
+    assert sweep_at("2026-03-05T10:00")["deadline.first_contact"] == 0
+    assert events(uncontacted) == ["deadline.first_contact"]
+    appeal = Appeal.objects.get(pk=uncontacted.pk)
+    assert appeal.first_contact_urged_at == at("2026-03-04T10:00")
+    event = AppealEvent.objects.get(appeal=appeal, kind="first_contact_overdue")
+    assert event.data["deadline"] == "first_contact" and event.data["overdue_hours"] == 0.0
+    row = OutboxEvent.objects.get(appeal=appeal, event_type="deadline.first_contact")
+    assert row.bureau_id == appeal.bureau_id
+
+
+@pytest.mark.django_db
+def test_no_first_contact_reminder_once_the_appellant_was_contacted(uncontacted, officer):
+    with time_machine.travel(at("2026-03-04T09:00"), tick=False):
+        contact(uncontacted, officer)
+    assert sweep_at("2026-03-04T11:00")["deadline.first_contact"] == 0
+    assert events(uncontacted) == []
+
+
+@pytest.mark.django_db
+def test_a_paused_appeal_gets_no_first_contact_reminder(uncontacted, officer):
+    with time_machine.travel(at("2026-03-03T11:00"), tick=False):
+        services.appeal_add_message(
+            appeal_id=uncontacted.pk, kind=AppealMessage.Kind.INFO_REQUEST, body="请补充营业执照扫描件", actor=officer
+        )
+    assert sweep_at("2026-03-05T10:00")["deadline.first_contact"] == 0
+
+
+@pytest.mark.django_db
+def test_the_first_contact_reminder_reaches_the_officer_in_both_languages(uncontacted, officer):
+    from notifications import delivery
+    from notifications.models import Delivery
+
+    sweep_at("2026-03-04T10:30")
+    row = OutboxEvent.objects.get(appeal=uncontacted, event_type="deadline.first_contact")
+    for lang, needle in (("zh-hans", "首次联系时限"), ("en", "first-contact deadline")):
+        subject, body = delivery.render(Delivery(event=row, channel="inbox", recipient_key="user:1", language=lang))
+        assert subject in ("尚未联系诉求人", "Appellant not yet contacted")
+        assert uncontacted.tracking_number in body and needle in body and "2026-03-04 10:00" in body
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from appeals import services
 from appeals.models import AppealMessage, AppealState, CannedReply, Extension, PiiAccessLog
@@ -291,3 +292,13 @@ def test_pages_render_in_english(login, officer, dispatcher, handling, triaged):
     assert client.get("/staff/", HTTP_ACCEPT_LANGUAGE="en").status_code == 200
     dispatcher_client = login(dispatcher)
     assert dispatcher_client.get("/staff/dispatch/", HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+
+
+def test_the_first_contact_deadline_shows_until_the_appellant_is_contacted(login, officer, handling):
+    client = login(officer)
+    url = f"/staff/appeals/{handling.pk}/"
+    page = client.get(url).content.decode()
+    assert "首次联系时限" in page
+    assert timezone.localtime(handling.first_contact_due).strftime("%m-%d %H:%M") in page
+    services.appeal_add_message(appeal_id=handling.pk, kind="contact", body="已电话联系", actor=officer)
+    assert "首次联系时限" not in client.get(url).content.decode()
