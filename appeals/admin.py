@@ -352,6 +352,7 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
                     "warned_at",
                     "urged_at",
                     "supervised_at",
+                    "first_contact_urged_at",
                 ]
             },
         ),
