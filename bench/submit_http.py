@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -44,6 +45,10 @@ SERVERS = {
     ],
     # gthread with few threads per process: keeps connections alive (sync closes each one) while
     # most of the concurrency comes from processes rather than from threads sharing one GIL.
+    "gunicorn-gthread-1": lambda port, workers: [
+        str(BIN / "gunicorn"), "config.wsgi:application", "-k", "gthread", "-w", str(workers * 2), "--threads", "1",
+        "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
+    ],
     "gunicorn-gthread-2": lambda port, workers: [
         str(BIN / "gunicorn"), "config.wsgi:application", "-k", "gthread", "-w", str(workers * 2), "--threads", "2",
         "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
@@ -305,6 +310,11 @@ def main() -> None:
     parser.add_argument("--via", choices=["api", "form"], default="api")
     parser.add_argument("--no-pool", action="store_true", help="also run each server without the psycopg pool")
     parser.add_argument(
+        "--baseline",
+        help="another checkout of the project (e.g. a git worktree of an older commit): each server also "
+        "serves that code, right after this one, against the same database, for a before/after in one run",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/huying_bench"),
     )
@@ -328,13 +338,21 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     key, region = prepare(env)
+    if args.baseline:  # its pages need their own collected static files (manifest storage)
+        subprocess.run(
+            [PY, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=args.baseline,
+            env={**env, "PYTHONPATH": str(Path(args.baseline).resolve())},
+            check=True,
+        )
     load_before = f"{os.getloadavg()[0]:.1f}"
     runs = []
+    checkouts = [(ROOT, "")] + ([(Path(args.baseline).resolve(), " [baseline]")] if args.baseline else [])
     for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
-        for pool in [True, False] if args.no_pool else [True]:
+        for (code, suffix), pool in itertools.product(checkouts, [True, False] if args.no_pool else [True]):
             port = free_port()
-            run_env = {**env, "DATABASE_POOL": "true" if pool else "false"}
-            proc = subprocess.Popen(SERVERS[name](port, args.workers), cwd=ROOT, env=run_env, start_new_session=True)
+            run_env = {**env, "DATABASE_POOL": "true" if pool else "false", "PYTHONPATH": str(code)}
+            proc = subprocess.Popen(SERVERS[name](port, args.workers), cwd=code, env=run_env, start_new_session=True)
             try:
                 wait_for(port)
                 time.sleep(1.0)
@@ -357,7 +375,7 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
             accepted = statuses.get(201, 0)
-            label = name + ("" if pool else " (no pool)")
+            label = name + ("" if pool else " (no pool)") + suffix
             runs.append(
                 (
                     label,

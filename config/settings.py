@@ -371,6 +371,8 @@ PORTAL_RATE_LIMITS = {
     # Lookups per API client key.
     "api_lookup": os.environ.get("API_RATE_LOOKUP", "300/m"),
 }
+# Seconds a process keeps a partner's API client row (appeals.api.authentication.active_client).
+API_CLIENT_CACHE_SECONDS = env_int("API_CLIENT_CACHE_SECONDS", 10)
 
 # --- Routing, classifier, assignment and deadlines (routing app; docs/routing.md) ---------------
 
