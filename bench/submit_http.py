@@ -310,6 +310,12 @@ def main() -> None:
     parser.add_argument("--via", choices=["api", "form"], default="api")
     parser.add_argument("--no-pool", action="store_true", help="also run each server without the psycopg pool")
     parser.add_argument(
+        "--no-kick",
+        action="store_true",
+        help="also run each server with NOTIFY_KICK_DELIVERY=false (no Celery message per transaction; "
+        "the periodic re-dispatch delivers)",
+    )
+    parser.add_argument(
         "--baseline",
         help="another checkout of the project (e.g. a git worktree of an older commit): each server also "
         "serves that code, right after this one, against the same database, for a before/after in one run",
@@ -349,9 +355,17 @@ def main() -> None:
     runs = []
     checkouts = [(ROOT, "")] + ([(Path(args.baseline).resolve(), " [baseline]")] if args.baseline else [])
     for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
-        for (code, suffix), pool in itertools.product(checkouts, [True, False] if args.no_pool else [True]):
+        variants = itertools.product(
+            checkouts, [True, False] if args.no_pool else [True], [True, False] if args.no_kick else [True]
+        )
+        for (code, suffix), pool, kick in variants:
             port = free_port()
-            run_env = {**env, "DATABASE_POOL": "true" if pool else "false", "PYTHONPATH": str(code)}
+            run_env = {
+                **env,
+                "DATABASE_POOL": "true" if pool else "false",
+                "NOTIFY_KICK_DELIVERY": "true" if kick else "false",
+                "PYTHONPATH": str(code),
+            }
             proc = subprocess.Popen(SERVERS[name](port, args.workers), cwd=code, env=run_env, start_new_session=True)
             try:
                 wait_for(port)
@@ -375,7 +389,7 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
             accepted = statuses.get(201, 0)
-            label = name + ("" if pool else " (no pool)") + suffix
+            label = name + ("" if pool else " (no pool)") + ("" if kick else " (no kick)") + suffix
             runs.append(
                 (
                     label,
