@@ -39,18 +39,6 @@ def contact(appeal, officer):
 
 
 @pytest.fixture
-def signed(city, hrss, officer):
-    """Signed for on Tue 3 Mar 2026 10:00 and contacted at once: reply due Tue 10 Mar 10:00 (5 working days)."""
-    with time_machine.travel(at("2026-03-03T09:00"), tick=False):
-        appeal = factories.submit(region=city).appeal
-    with time_machine.travel(at("2026-03-03T10:00"), tick=False):
-        appeal = services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
-        contact(appeal, officer)
-    assert appeal.reply_due == at("2026-03-10T10:00")
-    return Appeal.objects.get(pk=appeal.pk)
-
-
-@pytest.fixture
 def uncontacted(city, hrss, officer):
     """Signed for on Tue 3 Mar 2026 10:00, nobody contacted: first contact due Wed 4 Mar 10:00 (24 h)."""
     with time_machine.travel(at("2026-03-03T09:00"), tick=False):
@@ -58,6 +46,16 @@ def uncontacted(city, hrss, officer):
     with time_machine.travel(at("2026-03-03T10:00"), tick=False):
         appeal = services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
     assert appeal.first_contact_due == at("2026-03-04T10:00")
+    return appeal
+
+
+@pytest.fixture
+def signed(uncontacted, officer):
+    """The same appeal, contacted at once: reply due Tue 10 Mar 10:00 (5 working days)."""
+    with time_machine.travel(at("2026-03-03T10:00"), tick=False):
+        contact(uncontacted, officer)
+    appeal = Appeal.objects.get(pk=uncontacted.pk)
+    assert appeal.reply_due == at("2026-03-10T10:00")
     return appeal
 
 
