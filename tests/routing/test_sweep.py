@@ -206,11 +206,17 @@ def test_two_sweeps_at_once_mark_and_notify_each_appeal_once(city, hrss, officer
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
-    total = sum(r["deadline.supervised"] for r in results)
-    assert total == 12
+    assert sum(r["deadline.supervised"] for r in results) == 12
+    # The six signed-for appeals were never contacted: one first-contact reminder each, not two.
+    assert sum(r["deadline.first_contact"] for r in results) == 6
+    for appeal in appeals[:6]:
+        assert sorted(events(appeal)) == ["deadline.first_contact", "deadline.supervised"]
+        assert AppealEvent.objects.filter(appeal=appeal, kind="first_contact_overdue").count() == 1
     for appeal in appeals:
-        assert events(appeal) == ["deadline.supervised"]
+        assert events(appeal).count("deadline.supervised") == 1
         assert AppealEvent.objects.filter(appeal=appeal, kind="deadline_supervised").count() == 1
+    for appeal in appeals[6:]:
+        assert events(appeal) == ["deadline.supervised"]
     # And once more, for good measure: nothing left to do.
     with time_machine.travel(at("2026-03-31T10:00"), tick=False):
         assert sum(run_sweep().values()) == 0
