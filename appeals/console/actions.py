@@ -100,6 +100,8 @@ def available_actions(appeal: Appeal, user: Any) -> list[str]:
         names.append("dispatch")
     if "redispatch" in transitions:
         names.append("arbitrate")
+    if appeal.state == S.DISPATCHED and perms.is_dispatcher(user) and _routing_service("appeal_reroute") is not None:
+        names.append("reroute")
     if "merge" in transitions and appeal.state == S.TRIAGE:
         names.append("merge")
     if "reject" in transitions and appeal.state == S.TRIAGE:
@@ -122,6 +124,7 @@ FORM_CLASSES: dict[str, type[forms.Form]] = {
     "note": console_forms.MessageForm,
     "dispatch": console_forms.BureauChoiceForm,
     "arbitrate": console_forms.ArbitrateForm,
+    "reroute": console_forms.RerouteForm,
     "merge": console_forms.MergeForm,
     "reject": console_forms.ReasonForm,
     "decide_extension": console_forms.ExtensionDecisionForm,
@@ -141,8 +144,10 @@ def _narrow_choices(form: forms.Form, name: str, appeal: Appeal) -> None:
         field.queryset = console_forms.bureau_officers(appeal)
     elif name == "cohandle_invite":
         field.queryset = console_forms.cohandling_bureaus(appeal)
-    elif name in ("dispatch", "arbitrate") and field.queryset is not None:
+    elif name in ("dispatch", "arbitrate", "reroute") and field.queryset is not None:
         field.queryset = field.queryset.exclude(bureau_type__code="dispatch")
+        if name == "reroute":  # somewhere else than where it is now
+            field.queryset = field.queryset.exclude(pk=appeal.bureau_id)
 
 
 def blank_forms(appeal: Appeal, available: list[str]) -> dict[str, forms.Form]:
@@ -231,6 +236,13 @@ def _run(action: str, request: HttpRequest, appeal: Appeal, data: dict[str, Any]
     if action == "arbitrate":
         _stale(appeal, version)
         services.appeal_arbitrate_return(appeal_id=pk, user=user, bureau_id=data["bureau"].pk, ruling=data["note"])
+        return _("已改派至%(bureau)s。") % {"bureau": data["bureau"].display_name}
+    if action == "reroute":
+        reroute = _routing_service("appeal_reroute")
+        if reroute is None:
+            raise services.NotAllowed(_("改派功能暂不可用。"), code="unavailable")
+        _stale(appeal, version)
+        reroute(appeal_id=pk, user=user, bureau_id=data["bureau"].pk, reason=data["note"])
         return _("已改派至%(bureau)s。") % {"bureau": data["bureau"].display_name}
     if action == "merge":
         _stale(appeal, version)

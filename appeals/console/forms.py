@@ -133,6 +133,15 @@ class ArbitrateForm(BureauChoiceForm):
     note = forms.CharField(label=_("审核意见"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class RerouteForm(BureauChoiceForm):
+    note = forms.CharField(
+        label=_("改派理由"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("承办单位和诉求人会看到处理经过。"),
+    )
+
+
 class MergeForm(VersionedForm):
     master = forms.IntegerField(label=_("并入的主诉求"), widget=forms.HiddenInput, required=False)
     master_number = forms.CharField(label=_("主诉求受理编号"), required=False, max_length=20)

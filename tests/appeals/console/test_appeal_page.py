@@ -302,3 +302,23 @@ def test_the_first_contact_deadline_shows_until_the_appellant_is_contacted(login
     assert timezone.localtime(handling.first_contact_due).strftime("%m-%d %H:%M") in page
     services.appeal_add_message(appeal_id=handling.pk, kind="contact", body="已电话联系", actor=officer)
     assert "首次联系时限" not in client.get(url).content.decode()
+
+
+def test_a_dispatcher_reroutes_a_misrouted_appeal_from_its_page(login, dispatcher, officer, dispatched, finance):
+    client = login(dispatcher)
+    page = client.get(f"/staff/appeals/{dispatched.pk}/").content.decode()
+    assert "改派（派错单位时）" in page
+    assert "改派（派错单位时）" not in login(officer).get(f"/staff/appeals/{dispatched.pk}/").content.decode()
+    # No reason: refused with the field's message, nothing changes.
+    response = post(client, dispatched, "reroute", {"bureau": finance.pk, "note": ""}, xhr=True)
+    assert response.status_code == 400
+    dispatched.refresh_from_db()
+    assert dispatched.bureau_id != finance.pk
+    response = post(client, dispatched, "reroute", {"bureau": finance.pk, "note": "属于融资类诉求，应由金融局办理"})
+    assert response.status_code == 302
+    dispatched.refresh_from_db()
+    assert dispatched.bureau_id == finance.pk and dispatched.state == AppealState.DISPATCHED
+    assert dispatched.events.filter(kind="rerouted").exists()
+    # The current bureau is not offered as a target.
+    page = client.get(f"/staff/appeals/{dispatched.pk}/").content.decode()
+    assert f'<option value="{finance.pk}"' not in page.split('name="reroute-bureau"')[1].split("</select>")[0]
