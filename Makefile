@@ -36,11 +36,19 @@ assets: node_modules/.installed ## Install front-end packages (ECharts, axe-core
 	@cp node_modules/echarts/dist/echarts.min.js static/vendor/echarts.min.js
 
 .PHONY: browser
-browser: ## Install Debian's Chromium for the browser tests (needs root; nothing is downloaded by Playwright)
+browser: ## Install Debian's Chromium (browser tests) and LibreOffice (report conversion test); needs root
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    (apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei)); \
 	  else echo "Chromium missing: install Debian's 'chromium' package for the browser tests."; fi; \
+	fi
+	@# LibreOffice (no GUI) and poppler: the e2e suite converts a weekly report to PDF and PNG pages
+	@# as a second, independent reader of the workbook. Best effort: that test skips without them.
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq libreoffice-calc-nogui poppler-utils >/dev/null 2>&1 \
+	      || echo "LibreOffice not installed: the report conversion test will be skipped."; \
+	  else echo "LibreOffice missing (Debian libreoffice-calc-nogui): the report conversion test will be skipped."; fi; \
 	fi
 
 .PHONY: migrate
