@@ -100,7 +100,9 @@ def _cohandling_bureau_ids(appeal_ids: set[int]) -> dict[int, tuple[int, ...]]:
     from appeals.models import CoHandling
 
     found: dict[int, list[int]] = {}
-    rows = CoHandling.objects.filter(appeal_id__in=appeal_ids).values_list("appeal_id", "bureau_id").distinct()
+    rows = (
+        CoHandling.objects.filter(appeal_id__in=appeal_ids).order_by().values_list("appeal_id", "bureau_id").distinct()
+    )
     for appeal_id, bureau_id in rows:
         found.setdefault(appeal_id, []).append(bureau_id)
     return {appeal_id: tuple(sorted(ids)) for appeal_id, ids in found.items()}
