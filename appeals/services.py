@@ -274,31 +274,17 @@ class _RoutingRecords:
 def _routing_records(appeal: Appeal, decision: RoutingDecision, *, from_state: str, at) -> _RoutingRecords:
     """The audit event and notification for where routing put a new appeal (none if it was not routed)."""
     records = _RoutingRecords()
-    notify = {"appeal": appeal, "new_appeal": True}
     if appeal.state == AppealState.TRIAGE:
-        records.events.append(
-            {
-                "kind": "triage",
-                "actor": SYSTEM,
-                "from_state": from_state,
-                "to_state": appeal.state,
-                "data": decision.explanation,
-                "at": at,
-            }
-        )
-        records.notifications.append({"event_type": "appeal.triage", **notify})
+        kind, data = "triage", decision.explanation
     elif appeal.state == AppealState.DISPATCHED:
-        records.events.append(
-            {
-                "kind": "dispatched",
-                "actor": SYSTEM,
-                "from_state": from_state,
-                "to_state": appeal.state,
-                "data": {**decision.explanation, "bureau_id": decision.bureau.pk, "bureau": decision.bureau.name},
-                "at": at,
-            }
-        )
-        records.notifications.append({"event_type": "appeal.dispatched", **notify})
+        kind = "dispatched"
+        data = {**decision.explanation, "bureau_id": decision.bureau.pk, "bureau": decision.bureau.name}
+    else:
+        return records
+    records.events.append(
+        {"kind": kind, "actor": SYSTEM, "from_state": from_state, "to_state": appeal.state, "data": data, "at": at}
+    )
+    records.notifications.append({"event_type": f"appeal.{kind}", "appeal": appeal, "new_appeal": True})
     return records
 
 

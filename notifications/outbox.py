@@ -140,15 +140,10 @@ def kick(event_ids: list[int]) -> bool:
         return False
     queue = getattr(settings, "NOTIFY_TASK_QUEUE", None)
     try:
+        # One row: the single-row task (also what re-dispatch runs); several: one message for all.
+        task, args = (process_event, [event_ids[0]]) if len(event_ids) == 1 else (process_events, [event_ids])
         # argsrepr given, so Celery does not build it with reprlib on the request path.
-        if len(event_ids) == 1:
-            process_event.apply_async(
-                args=[event_ids[0]], retry=False, queue=queue, argsrepr=f"[{event_ids[0]}]", kwargsrepr="{}"
-            )
-        else:
-            process_events.apply_async(
-                args=[event_ids], retry=False, queue=queue, argsrepr=f"[{event_ids}]", kwargsrepr="{}"
-            )
+        task.apply_async(args=args, retry=False, queue=queue, argsrepr=repr(args), kwargsrepr="{}")
     except Exception as exc:  # noqa: BLE001 - any broker failure: the re-dispatch covers it
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning(

@@ -123,6 +123,7 @@ def _first_contact_due(appeal):
 def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]:
     user = request.user
     available = actions.available_actions(appeal, user)
+    due, first_contact_due = _current_due(appeal), _first_contact_due(appeal)
     canned = CannedReply.objects.filter(Q(category_id=appeal.category_id) | Q(category__isnull=True), is_active=True)
     context = {
         "appeal": appeal,
@@ -133,11 +134,11 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "canned_replies": canned.order_by("title") if "reply" in available else [],
         "masked_phone": mask_phone(appeal.contact_phone),
         "can_reveal_phone": _can_reveal_phone(appeal, user),
-        "due_status": sc.due_status(_current_due(appeal)),
-        "due_label": sc.due_label(_current_due(appeal)),
-        "first_contact_due": _first_contact_due(appeal),
-        "first_contact_status": sc.due_status(_first_contact_due(appeal)),
-        "first_contact_label": sc.due_label(_first_contact_due(appeal)),
+        "due_status": sc.due_status(due),
+        "due_label": sc.due_label(due),
+        "first_contact_due": first_contact_due,
+        "first_contact_status": sc.due_status(first_contact_due),
+        "first_contact_label": sc.due_label(first_contact_due),
         "has_actions": any(name != "note" for name in available),
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),
