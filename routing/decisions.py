@@ -31,14 +31,17 @@ Every decision carries its explanation (rule, classifier scores, version), store
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from routing.classifier import Prediction, classify, routing_setting
@@ -103,6 +106,7 @@ _TABLE_VERSION_KEY = "routing:table:version"
 _TABLE_MAX_AGE = 60.0
 _table_lock = threading.Lock()
 _table: dict[str, Any] = {"data": None, "loaded_at": -1e9, "checked_at": -1e9, "version": None}
+_generations = itertools.count(1)
 
 
 @dataclass
@@ -113,6 +117,17 @@ class RoutingTable:
     parents: dict[int, int | None]  # region id → parent (city) id for districts
     regions: dict[str, Region] = field(default_factory=dict)  # active regions by code
     policies: list[DeadlinePolicy] = field(default_factory=list)  # active deadline policies
+    # Goes up each time this process loads the table: a key for anything derived from it, such as
+    # the public form's rendered category and region lists.
+    generation: int = 0
+
+    @cached_property
+    def regions_by_id(self) -> dict[int, Region]:
+        return {region.pk: region for region in self.regions.values()}
+
+    @cached_property
+    def categories_by_id(self) -> dict[int, Category]:
+        return {category.pk: category for category in self.categories.values()}
 
 
 def _load_table() -> RoutingTable:
@@ -127,7 +142,7 @@ def _load_table() -> RoutingTable:
     parents = {r.pk: (r.parent_id if r.level == Region.Level.DISTRICT else None) for r in all_regions}
     regions = {r.code: r for r in all_regions if r.is_active}
     policies = list(DeadlinePolicy.objects.filter(is_active=True))
-    return RoutingTable(rules, bureaus, categories, parents, regions, policies)
+    return RoutingTable(rules, bureaus, categories, parents, regions, policies, generation=next(_generations))
 
 
 def routing_table() -> RoutingTable:
@@ -148,7 +163,17 @@ def routing_table() -> RoutingTable:
 
 
 def clear_routing_table(**kwargs: Any) -> None:
-    """Forget the cached routing table here and (through the shared cache) in other processes."""
+    """Forget the cached routing table here and (through the shared cache) in other processes.
+
+    Called inside the transaction that changes a model, so the version is bumped again once it
+    commits: another process that reloaded in between read the old rows and must reload again.
+    """
+    _bump_table_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump_table_version)
+
+
+def _bump_table_version() -> None:
     cache.set(_TABLE_VERSION_KEY, uuid.uuid4().hex, None)
     with _table_lock:
         _table["data"] = None

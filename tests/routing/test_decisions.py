@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from appeals.models import Appeal
-from routing.decisions import decide
+from routing.decisions import decide, routing_table
 from routing.models import Bureau, RoutingRule
 from tests import factories
 
@@ -202,3 +202,22 @@ def test_a_one_sentence_text_is_too_little_evidence_to_overrule_the_appellant(ci
     assert not decision.disputed
     assert decision.explanation["classifier"]["category"] == "employment", "the suggestion is still recorded"
     assert decision.explanation["classifier"]["features"] < 60
+
+
+@pytest.mark.django_db
+def test_the_routing_table_is_reloaded_again_once_a_change_commits(django_capture_on_commit_callbacks):
+    """Another process may reload between the save and the commit, reading the old rows: the
+    version is bumped a second time on commit so that it reloads once more."""
+    category = factories.category("employment")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        category.example = "换了新的例子"
+        category.save()
+        reloaded_before_commit = routing_table()
+    assert callbacks, "no bump registered for the commit"
+    assert routing_table() is reloaded_before_commit
+    for callback in callbacks:
+        callback()
+    after_commit = routing_table()
+    assert after_commit is not reloaded_before_commit
+    assert after_commit.generation > reloaded_before_commit.generation
+    assert after_commit.categories["employment"].example == "换了新的例子"
