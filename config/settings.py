@@ -170,6 +170,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Fragments of public pages that are the same for every visitor (the appeal form's fields, see
+# appeals.portal.views), kept in each process: keyed by what they are drawn from, cheap to rebuild.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 50},
+}
 
 # --- Celery -----------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from appeals import validators
 from appeals.models import EnterpriseSize, Industry, RatingLevel, Urgency
 from appeals.portal import uploads
 from appeals.portal.text import clean_text
+from routing.decisions import routing_table
 from routing.models import Category, Region
 
 HONEYPOT_FIELD = "homepage_url"
@@ -79,14 +80,40 @@ class TextField(forms.CharField):
         return clean_text(value, multiline=self.multiline)
 
 
-class RegionChoiceField(forms.ModelChoiceField):
+class TableChoiceField(forms.ModelChoiceField):
+    """A choice of an active region or category: the queryset draws the list, while a submitted id
+    is checked against the per-process routing table (the same rows, no query).
+
+    ``table`` names the routing table's index by id: ``"regions_by_id"`` or ``"categories_by_id"``.
+    """
+
+    table = ""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            key = int(str(value))
+        except ValueError:
+            key = None
+        found = getattr(routing_table(), self.table).get(key) if key is not None else None
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
+
+
+class RegionChoiceField(TableChoiceField):
+    table = "regions_by_id"
+
     def label_from_instance(self, obj: Region) -> str:
         if obj.parent_id and obj.level == Region.Level.DISTRICT:
             return f"{obj.parent.display_name} · {obj.display_name}"
         return obj.display_name
 
 
-class CategoryChoiceField(forms.ModelChoiceField):
+class CategoryChoiceField(TableChoiceField):
+    table = "categories_by_id"
+
     def label_from_instance(self, obj: Category) -> str:
         return obj.display_name
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from appeals import services
 from appeals.models import Appeal, AppealEvent, AppealState, Attachment, Enterprise
 from notifications.models import OutboxEvent
+from routing.models import Category
+from tests import factories
 from tests.appeals.portal.conftest import (
     ELF_BYTES,
     JPEG_BYTES,
@@ -70,6 +75,34 @@ def test_form_renders_every_field_with_help_and_category_examples(client, portal
     assert 'class="hp-field"' in html
     assert "csrfmiddlewaretoken" in html
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+def _without_tokens(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r'name="idempotency_token" value="[^"]+"', "", html)
+
+
+def test_empty_form_fields_are_rendered_once_and_reused_until_the_lists_change(client, portal_city):
+    first = client.get(SUBMIT).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(SUBMIT).content.decode()
+    assert not [q["sql"] for q in queries if "routing_category" in q["sql"] or "routing_region" in q["sql"]]
+    assert _without_tokens(second) == _without_tokens(first)
+    # The per-visitor parts are never cached: each page load gets its own idempotency token.
+    tokens = re.findall(r'name="idempotency_token" value="([^"]+)"', first + second)
+    assert len(tokens) == 2 and tokens[0] != tokens[1]
+
+    # Another language is cached separately.
+    english = client.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Company name" in english and "企业名称" not in english
+
+    # A new category (any save of a routing model) shows on the next page load.
+    Category.objects.create(
+        code="water", name="用水用电", example="厂区停水三天", sort_order=99, default_bureau_type=factories.bureau_type("hrss")
+    )
+    third = client.get(SUBMIT).content.decode()
+    assert "用水用电" in third and "厂区停水三天" in third
+    assert "用水用电" not in first
 
 
 def test_valid_submission_saves_everything_and_shows_the_codes(
@@ -139,6 +172,22 @@ def test_invalid_values_are_explained_next_to_the_field_and_nothing_is_saved(
     # Everything else typed is kept.
     kept = "佛山市禅城区测试五金制品有限公司" if field != "enterprise_name" else "招不到熟练焊工"
     assert kept in html
+
+
+@pytest.mark.parametrize("field", ["region", "category"])
+def test_a_region_or_category_switched_off_is_no_longer_accepted(client, portal_city, field):
+    data = form_data(portal_city)
+    target = portal_city if field == "region" else factories.category("employment")
+    target.is_active = False
+    target.save()  # the routing table, which validates the choice, reloads on save
+    for malformed in ("１２abc", "1.5", "\x00", "9" * 30):
+        response = client.post(SUBMIT, {**data, field: malformed})
+        assert response.status_code == 400 and field in response.context["form"].errors
+    before = _counts()
+    response = client.post(SUBMIT, data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert _counts() == before
 
 
 def test_urgent_needs_a_reason(client, portal_city):
