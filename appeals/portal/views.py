@@ -63,8 +63,7 @@ def _submit_context(form, reselect: list[str] | None = None) -> dict:
 
 def _unbound_fields_key() -> str:
     return ":".join(
-        str(part)
-        for part in (routing_table().generation, settings.ATTACHMENT_MAX_FILES, settings.ATTACHMENT_MAX_BYTES)
+        str(part) for part in (routing_table().generation, settings.ATTACHMENT_MAX_FILES, settings.ATTACHMENT_MAX_BYTES)
     )
 
 

@@ -97,8 +97,13 @@ def test_empty_form_fields_are_rendered_once_and_reused_until_the_lists_change(c
     assert "Company name" in english and "企业名称" not in english
 
     # A new category (any save of a routing model) shows on the next page load.
+    hrss = factories.bureau_type("hrss")
     Category.objects.create(
-        code="water", name="用水用电", example="厂区停水三天", sort_order=99, default_bureau_type=factories.bureau_type("hrss")
+        code="water",
+        name="用水用电",
+        example="厂区停水三天",
+        sort_order=99,
+        default_bureau_type=hrss,
     )
     third = client.get(SUBMIT).content.decode()
     assert "用水用电" in third and "厂区停水三天" in third
