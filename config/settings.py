@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypedDict
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -347,7 +348,15 @@ NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
 
 # --- Huying domain settings (defaults from docs; each is configurable) -------------------------
 
-HUYING = {
+
+class HuyingSettings(TypedDict):
+    DEFAULT_RATING_DAYS: int
+    BASIC_SATISFIED_WEIGHT: float
+    SCORE_WEIGHTS: tuple[float, float, float]
+    COUNT_DEFAULT_RATINGS: bool
+
+
+HUYING: HuyingSettings = {
     # Natural days after a reply before an unrated appeal is closed as 基本满意 (Guangdong: 7).
     "DEFAULT_RATING_DAYS": env_int("HUYING_DEFAULT_RATING_DAYS", 7),
     # Weight given to 基本满意 in the satisfaction rate (0 = not satisfied, 1 = fully satisfied).
