@@ -10,14 +10,38 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from appeals import permissions as perms
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import TypeVar
+
+    _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+    # django-fsm-2 types a transition's permission and conditions as callables of any ``Model``.
+    # Ours take an ``Appeal`` (django_fsm only ever calls them with the instance being transitioned),
+    # and callables are contravariant in their arguments, so mypy would reject every one of them.
+    # This declaration of the same decorator says so for this module, and keeps the decorated
+    # method's own signature instead of django_fsm's ``Callable[[Any], Any]``.
+    def transition(
+        field: FSMField | str,
+        source: str | Sequence[str] = ...,
+        target: str | None = ...,
+        on_error: str | None = ...,
+        conditions: list[Callable[[Appeal], bool]] | None = ...,
+        permission: str | Callable[[Appeal, Any], bool] | None = ...,
+        custom: dict[str, Any] | None = ...,
+    ) -> Callable[[_Method], _Method]: ...
+else:
+    from django_fsm import transition
 
 
 class Industry(models.TextChoices):
@@ -248,7 +272,7 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         return self.return_due is None or timezone.now() <= self.return_due
 
     def bureau_requires_review(self) -> bool:
-        return bool(self.bureau_id and self.bureau.requires_review)
+        return self.bureau is not None and self.bureau.requires_review
 
     def bureau_replies_directly(self) -> bool:
         return not self.bureau_requires_review()

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -39,6 +39,9 @@ from notifications import outbox
 from routing import deadlines
 from routing.decisions import RoutingDecision, decide
 from routing.models import Bureau, Category, Region
+
+if TYPE_CHECKING:
+    from django_fsm import FSMMeta
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +246,8 @@ def _safe_decide(submission: AppealSubmission) -> RoutingDecision:
 
 def _start_dispatch_clock(appeal: Appeal) -> None:
     """Set the sign-for and return deadlines, which start when the appeal reaches a bureau."""
+    if appeal.dispatched_at is None:
+        raise RuntimeError("the dispatch clock starts after a transition that sets dispatched_at")
     deadlines_due = deadlines.dispatch_deadlines(
         at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
     )
@@ -277,6 +282,8 @@ def _routing_records(appeal: Appeal, decision: RoutingDecision, *, from_state: s
     if appeal.state == AppealState.TRIAGE:
         kind, data = "triage", decision.explanation
     elif appeal.state == AppealState.DISPATCHED:
+        if decision.bureau is None:
+            raise RuntimeError("a dispatched appeal's routing decision names no bureau")
         kind = "dispatched"
         data = {**decision.explanation, "bureau_id": decision.bureau.pk, "bureau": decision.bureau.name}
     else:
@@ -403,7 +410,13 @@ def _run_transition(
     return appeal
 
 
-def _may(method: Callable[..., Any], appeal: Appeal, user: Any) -> bool:
+class _TransitionMethod(Protocol):
+    """A transition method: django_fsm keeps its transitions' metadata on the function."""
+
+    _django_fsm: FSMMeta
+
+
+def _may(method: _TransitionMethod, appeal: Appeal, user: Any) -> bool:
     """The transition's permission alone (django_fsm's has_transition_perm also checks conditions,
     which would report an unmet condition such as a closed return window as a denial)."""
     return method._django_fsm.has_transition_perm(appeal, appeal.state, user)
@@ -523,6 +536,8 @@ def appeal_sign_for(*, appeal_id: int, user: Any, expected_version: int | None =
     """
 
     def start_clock(appeal: Appeal) -> None:
+        if appeal.signed_at is None:
+            raise RuntimeError("the reply clock starts after the sign_for transition sets signed_at")
         for name, value in deadlines.sign_for_deadlines(
             at=appeal.signed_at, urgent=appeal.is_urgent, category=appeal.category_id
         ).items():
