@@ -13,6 +13,7 @@ included, can add, change or delete them through the admin.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -40,6 +41,14 @@ from appeals.models import (
     TrackingSequence,
 )
 from routing.models import Bureau
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    # What ServiceActionsMixin is mixed into; at run time it is a plain mixin.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 admin.site.site_header = gettext_lazy("呼应 Huying 管理后台")
 admin.site.site_title = gettext_lazy("呼应管理后台")
@@ -135,7 +144,7 @@ class RatingInline(ReadOnlyInline):
 # --- Appeal: forms for actions that need input ------------------------------------------------------
 
 
-def _bureau_field(label: str) -> forms.ModelChoiceField:
+def _bureau_field(label: StrOrPromise) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         queryset=Bureau.objects.filter(is_active=True).select_related("region", "bureau_type"),
         label=label,
@@ -188,7 +197,7 @@ class DecisionNoteForm(forms.Form):
 # --- Running services from actions ------------------------------------------------------------------
 
 
-class ServiceActionsMixin:
+class ServiceActionsMixin(_ModelAdmin):
     """Run a service for each selected object and report successes and refusals one by one."""
 
     def run_each(self, request, objects, call: Callable, *, label: str, name: Callable = str) -> None:

@@ -37,7 +37,8 @@ def _level_label(level) -> str:
 
 
 def _bureau_name(data: dict, bureaus: dict[int, Bureau]) -> str:
-    bureau = bureaus.get(data.get("bureau_id"))
+    bureau_id = data.get("bureau_id")
+    bureau = bureaus.get(bureau_id) if bureau_id is not None else None
     if bureau is not None:
         return bureau.display_name
     return str(data.get("bureau") or _("承办单位"))
@@ -67,7 +68,8 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         text = _("承办单位已与您联系。")
     elif kind == "message.info_request":
         text = _("承办单位请您补充材料。")
-        detail = info_requests.get(data.get("message_id"), "")
+        message_id = data.get("message_id")
+        detail = info_requests.get(message_id, "") if message_id is not None else ""
     elif kind == "message.appellant":
         text = _("您补充了说明或材料。")
     elif kind == "extension_approved":
@@ -105,7 +107,7 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
 def timeline(appeal: Appeal, events: Iterable[AppealEvent]) -> list[TimelineEntry]:
     """The appellant's timeline, oldest first. Never includes internal notes or staff names."""
     events = list(events)
-    bureau_ids = {e.data.get("bureau_id") for e in events if isinstance(e.data, dict) and e.data.get("bureau_id")}
+    bureau_ids = {bureau_id for e in events if isinstance(e.data, dict) and (bureau_id := e.data.get("bureau_id"))}
     bureaus = {b.pk: b for b in Bureau.objects.filter(pk__in=bureau_ids)} if bureau_ids else {}
     info_requests = dict(
         AppealMessage.objects.filter(appeal=appeal, kind=AppealMessage.Kind.INFO_REQUEST).values_list("pk", "body")
@@ -138,7 +140,7 @@ def appellant_may_see(attachment: Attachment) -> bool:
         return True
     if attachment.source != Attachment.Source.REPLY:
         return False
-    return attachment.message_id is None or attachment.message.kind == AppealMessage.Kind.INFO_REQUEST
+    return attachment.message is None or attachment.message.kind == AppealMessage.Kind.INFO_REQUEST
 
 
 def current_deadline(appeal: Appeal) -> tuple[str, datetime | None]:

@@ -106,7 +106,7 @@ class RegionChoiceField(TableChoiceField):
     table = "regions_by_id"
 
     def label_from_instance(self, obj: Region) -> str:
-        if obj.parent_id and obj.level == Region.Level.DISTRICT:
+        if obj.level == Region.Level.DISTRICT and obj.parent is not None:
             return f"{obj.parent.display_name} · {obj.display_name}"
         return obj.display_name
 

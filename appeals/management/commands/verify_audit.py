@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand, CommandError
@@ -106,16 +106,16 @@ class Command(BaseCommand):
         if not options["quiet"]:
             self.stdout.write(self.style.SUCCESS(line))
 
-    def _chains(self, only_appeal: int | None, chunk_size: int) -> Iterator[tuple[int, list[AppealEvent], str]]:
+    def _chains(self, only_appeal: int | None, chunk_size: int) -> Iterator[tuple[int, Sequence[AppealEvent], str]]:
         """(appeal id, its events in seq order, the appeal's current state), one appeal at a time."""
         events = AppealEvent.objects.all()
         if only_appeal is not None:
             events = events.filter(appeal_id=only_appeal)
-        events = (
+        rows = (
             events.annotate(appeal_state=F("appeal__state"))
             .order_by("appeal_id", "seq")
             .iterator(chunk_size=chunk_size)
         )
-        for appeal_id, group in itertools.groupby(events, key=lambda e: e.appeal_id):
+        for appeal_id, group in itertools.groupby(rows, key=lambda e: e.appeal_id):
             chain = list(group)
             yield appeal_id, chain, chain[0].appeal_state
