@@ -171,7 +171,7 @@ register_remaining_models("routing")
 # --- Routing area (issue 4): deadline policies, holiday overrides, classifier versions, examples -------
 # Registered by hand after the generic registration above, so these replace the generic admins.
 
-from routing.models import ClassifierModel, DeadlinePolicy, HolidayOverride, TrainingExample  # noqa: E402
+from routing.models import ClassifierModel, DeadlinePolicy, HolidayOverride, TimeUnit, TrainingExample  # noqa: E402
 
 for _model in (DeadlinePolicy, HolidayOverride, ClassifierModel, TrainingExample):
     if admin.site.is_registered(_model):
@@ -206,7 +206,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _limit(value, unit) -> str:
-        return f"{value} {dict(DeadlinePolicy._meta.get_field('sign_for_unit').choices).get(unit, unit)}"
+        return f"{value} {dict(TimeUnit.choices).get(unit, unit)}"
 
     @admin.display(description=_("签收时限"))
     def sign_for(self, policy):

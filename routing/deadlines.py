@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from functools import lru_cache
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -67,7 +68,16 @@ def _warn_fallback(year: int) -> None:
 _OVERRIDE_VERSION_KEY = "routing:holiday-overrides:version"
 _VERSION_CHECK_SECONDS = 1.0
 _OVERRIDE_MAX_AGE = 600.0
-_override_cache: dict[str, object] = {"loaded_at": -1e9, "checked_at": -1e9, "version": None, "days": {}}
+
+
+class _OverrideCache(TypedDict):
+    loaded_at: float  # time.monotonic() of the last load
+    checked_at: float  # time.monotonic() of the last version check
+    version: object  # the shared cache's version at the last load (None when unset)
+    days: dict[date, bool]
+
+
+_override_cache: _OverrideCache = {"loaded_at": -1e9, "checked_at": -1e9, "version": None, "days": {}}
 
 
 def _overrides() -> dict[date, bool]:
@@ -75,8 +85,8 @@ def _overrides() -> dict[date, bool]:
     from django.core.cache import cache
 
     now = time.monotonic()
-    stale = now - float(_override_cache["loaded_at"]) > _OVERRIDE_MAX_AGE
-    if not stale and now - float(_override_cache["checked_at"]) > _VERSION_CHECK_SECONDS:
+    stale = now - _override_cache["loaded_at"] > _OVERRIDE_MAX_AGE
+    if not stale and now - _override_cache["checked_at"] > _VERSION_CHECK_SECONDS:
         _override_cache["checked_at"] = now
         stale = cache.get(_OVERRIDE_VERSION_KEY) != _override_cache["version"]
     if stale:
@@ -85,7 +95,7 @@ def _overrides() -> dict[date, bool]:
         _override_cache["version"] = cache.get(_OVERRIDE_VERSION_KEY)
         _override_cache["days"] = dict(HolidayOverride.objects.values_list("date", "is_working_day"))
         _override_cache["loaded_at"] = _override_cache["checked_at"] = now
-    return _override_cache["days"]  # type: ignore[return-value]
+    return _override_cache["days"]
 
 
 def clear_override_cache(**kwargs) -> None:

@@ -38,7 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.core.cache import cache
 from django.db import transaction
@@ -84,7 +84,7 @@ def _rule_matches(rule: RoutingRule, *, category: Category, region: Region, text
 
 def _specificity(rule: RoutingRule) -> int:
     score = 0
-    if rule.region_id is not None:
+    if rule.region is not None:
         score += 4 if rule.region.level == Region.Level.DISTRICT else 2
     if rule.keywords.strip():
         score += 1
@@ -223,7 +223,7 @@ def _category_by_code(code: str) -> Category | None:
     return routing_table().categories.get(code)
 
 
-def _routable(category: Category | None) -> bool:
+def _routable(category: Category | None) -> TypeGuard[Category]:
     return category is not None and not category.is_other and category.default_bureau_type.code != "dispatch"
 
 

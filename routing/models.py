@@ -245,7 +245,7 @@ class DeadlinePolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        category = self.category.name if self.category_id else str(_("所有类别"))
+        category = self.category.name if self.category is not None else str(_("所有类别"))
         return f"{category} · {self.get_urgency_display() or _('任意紧急程度')}"
 
 

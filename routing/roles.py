@@ -23,7 +23,7 @@ class Role(models.TextChoices):
 
 
 # "app_label.codename" of every permission a role's group holds.
-ROLE_PERMISSIONS: dict[str, list[str]] = {
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.DISPATCHER: ["appeals.dispatch_appeal", "appeals.view_all_appeals"],
     Role.OFFICER: ["appeals.handle_appeal"],
     Role.LEAD: ["appeals.handle_appeal", "appeals.review_appeal", "appeals.lead_bureau"],
@@ -48,7 +48,7 @@ def ensure_role_groups(**kwargs: Any) -> None:
 
     for role, names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        permissions = []
+        permissions: list[Permission] = []
         for name in names:
             app_label, codename = name.split(".", 1)
             permissions.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))

@@ -104,7 +104,7 @@ def cohandling_inbox(*, user: Any) -> QuerySet[CoHandling]:
 
 def assignable_officers(*, user: Any, appeal: Appeal) -> QuerySet[StaffProfile]:
     """Staff of the appeal's bureau a lead may reassign it to (empty unless ``user`` is its lead)."""
-    if not perms.is_bureau_lead(appeal, user):
+    if not perms.is_bureau_lead(appeal, user) or appeal.bureau_id is None:
         return StaffProfile.objects.none()
     return (
         StaffProfile.objects.filter(

@@ -62,10 +62,10 @@ def auto_assign(appeal: Appeal, *, at: datetime | None = None) -> Any | None:
     Saves ``officer``, writes an ``assigned`` (or ``assignment_skipped``) audit event and an
     ``appeal.assigned`` outbox row. Returns the officer, or None when the appeal stays in the pool.
     """
-    if appeal.state != AppealState.DISPATCHED or appeal.bureau_id is None:
+    if appeal.state != AppealState.DISPATCHED:
         return None
     bureau = appeal.bureau
-    if bureau.assignment_mode == Bureau.AssignmentMode.POOL:
+    if bureau is None or bureau.assignment_mode == Bureau.AssignmentMode.POOL:
         return None
     choice = assignment.choose_officer(bureau, category_id=appeal.category_id)
     if choice.officer is None:
@@ -117,7 +117,7 @@ def appeal_reassign(*, appeal_id: int, user: Any, officer_id: int, reason: str =
     """
     with transaction.atomic():
         appeal = _lock(appeal_id)
-        if not perms.is_bureau_lead(appeal, user):
+        if not perms.is_bureau_lead(appeal, user) or appeal.bureau_id is None:
             raise NotAllowed(_("只有本单位负责人可以改派承办人。"), code="forbidden")
         if appeal.state not in (AppealState.DISPATCHED, AppealState.HANDLING, AppealState.REVIEW):
             raise StateConflict(
