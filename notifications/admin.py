@@ -21,7 +21,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-id"]
     show_full_result_count = False
-    readonly_fields = ["event_type", "appeal", "bureau", "payload", "created_at", "processed_at"]
+    readonly_fields = ("event_type", "appeal", "bureau", "payload", "created_at", "processed_at")
     fieldsets = [(None, {"fields": readonly_fields})]
 
     def has_add_permission(self, request) -> bool:

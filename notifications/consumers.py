@@ -53,7 +53,7 @@ def may_subscribe(user: Any, group: str) -> bool:
     if kind == "bureau":
         return perms.user_bureau_id(user) == ident or perms.can_view_all_appeals(user)
     if kind == "appeal":
-        return selectors.appeal_get_for_user(user=user, appeal_id=ident) is not None
+        return ident is not None and selectors.appeal_get_for_user(user=user, appeal_id=ident) is not None
     if kind == DISPATCH_GROUP:
         return perms.is_dispatcher(user)
     if kind == SUPERVISION_GROUP:

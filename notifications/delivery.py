@@ -171,6 +171,9 @@ def attempt_delivery(delivery_id: int, *, force: bool = False) -> str | None:
 def _send(delivery: Delivery) -> None:
     subject, body = render(delivery)
     if delivery.channel == Channel.INBOX:
+        if delivery.user_id is None:
+            # Only staff get in-app deliveries (recipients.resolve), and the row goes with its user.
+            raise ValueError(f"in-app delivery {delivery.pk} has no user")
         event = delivery.event
         with transaction.atomic():
             # A concurrent sender may have created it already: then it is delivered.

@@ -174,15 +174,12 @@ def publish_events(messages: list[dict[str, Any]], *, new_appeal_ids: frozenset[
     try:
         others = {m["appeal_id"] for m in messages if m.get("appeal_id") and m["appeal_id"] not in new_appeal_ids}
         cohandlers = _cohandling_bureau_ids(others)
-        sends = [
-            (group, {"type": "realtime.event", "payload": {**message, "group": group}})
-            for message in messages
-            for group in groups_for(
-                message,
-                extra_bureau_ids=cohandlers.get(message.get("appeal_id"), ()),
-                new_appeal=message.get("appeal_id") in new_appeal_ids,
-            )
-        ]
+        sends = []
+        for message in messages:
+            appeal_id = message.get("appeal_id")
+            extra = cohandlers.get(appeal_id, ()) if appeal_id is not None else ()
+            for group in groups_for(message, extra_bureau_ids=extra, new_appeal=appeal_id in new_appeal_ids):
+                sends.append((group, {"type": "realtime.event", "payload": {**message, "group": group}}))
     except Exception:
         logger.exception("Could not work out realtime groups for %s", [m.get("event") for m in messages])
         return False

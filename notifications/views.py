@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +16,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from notifications import selectors, services
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    class AuthenticatedHttpRequest(HttpRequest):
+        """What ``login_required`` guarantees: ``request.user`` is a signed-in user."""
+
+        user: User
+
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     unread_only = request.GET.get("show") == "unread"
     items = selectors.inbox_for_user(user=request.user, unread_only=unread_only)
     page = Paginator(items, 25).get_page(request.GET.get("page"))
@@ -30,14 +40,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def unread(request: HttpRequest) -> JsonResponse:
+def unread(request: AuthenticatedHttpRequest) -> JsonResponse:
     """The unread count as JSON, for pages refreshing the badge after a reconnect."""
     return JsonResponse({"unread": selectors.unread_count(user=request.user)})
 
 
 @login_required
 @require_POST
-def open_item(request: HttpRequest, item_id: int) -> HttpResponse:
+def open_item(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     item = services.inbox_mark_read(user=request.user, item_id=item_id)
     if item is None:
         messages.error(request, _("找不到这条消息，可能已被删除。"))
@@ -49,7 +59,7 @@ def open_item(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.inbox_mark_all_read(user=request.user)
     messages.success(request, _("已将 %(count)d 条消息标为已读。") % {"count": count})
     return redirect("notifications:inbox")
@@ -57,7 +67,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.preferences_save(
             user=request.user,

@@ -47,7 +47,8 @@ class FileSMSBackend(BaseSMSBackend):
     """Append each message as a JSON line to ``<SMS_FILE_PATH>/<date>.jsonl`` (default var/sms/)."""
 
     def send(self, *, to: str, text: str) -> str:
-        folder = Path(self.options.get("path") or getattr(settings, "SMS_FILE_PATH", settings.VAR_DIR / "sms"))
+        default_folder: str | os.PathLike[str] = getattr(settings, "SMS_FILE_PATH", settings.VAR_DIR / "sms")
+        folder = Path(self.options.get("path") or default_folder)
         folder.mkdir(parents=True, exist_ok=True)
         message_id = uuid.uuid4().hex
         line = json.dumps(
