@@ -553,7 +553,7 @@ def raw_rows(filters: Filters):
 def _raw(w: Writer, filters: Filters, labels: dict[str, dict], progress: Progress, total: int) -> int:
     ws = w.sheet("raw", RAW_WIDTHS, freeze="A2")
     w.header(ws, RAW_KEYS)
-    choice = {
+    choices: dict[int, dict[Any, Any]] = {
         4: dict(Industry.choices),
         5: dict(EnterpriseSize.choices),
         6: dict(Channel.choices),
@@ -561,7 +561,7 @@ def _raw(w: Writer, filters: Filters, labels: dict[str, dict], progress: Progres
         8: dict(AppealState.choices),
         15: dict(RatingLevel.choices),
     }
-    choice = {i: {k: str(v) for k, v in c.items()} for i, c in choice.items()}
+    choice = {i: {k: str(v) for k, v in c.items()} for i, c in choices.items()}
     lookups = [(2, labels["category"]), (3, labels["region"]), (9, labels["bureau"])]
     count = 0
     tz = timezone.get_current_timezone()

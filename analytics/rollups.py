@@ -16,9 +16,9 @@ month's daily rows), rewritten together by ``recompute_scorecard_days``.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -74,7 +74,7 @@ def _minutes(start: datetime | None, end: datetime | None) -> int | None:
     return int((end - start).total_seconds() // 60)
 
 
-def rating_counts(ratings: Iterable[dict[str, Any]]) -> dict[str, int]:
+def rating_counts(ratings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Counted ratings of one appeal and their numerators (rules in docs/metrics.md)."""
     count_default = settings.HUYING["COUNT_DEFAULT_RATINGS"]
     out = {"ratings": 0, "resolved": 0, "satisfied": 0, "basic": 0}
@@ -95,9 +95,9 @@ def rating_counts(ratings: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def build_fact(
-    appeal: dict[str, Any],
-    events: list[dict[str, Any]],
-    ratings: list[dict[str, Any]],
+    appeal: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]],
+    ratings: Sequence[Mapping[str, Any]],
     *,
     now: datetime,
     terms: list[str] | None = None,
@@ -167,16 +167,18 @@ def build_fact(
     return fact, returns
 
 
-def _load(appeal_ids: list[int]) -> tuple[list[dict], dict[int, list[dict]], dict[int, list[dict]]]:
+def _load(
+    appeal_ids: list[int],
+) -> tuple[list[dict[str, Any]], dict[int, list[Mapping[str, Any]]], dict[int, list[Mapping[str, Any]]]]:
     appeals = list(Appeal.objects.filter(pk__in=appeal_ids).order_by().values(*_APPEAL_FIELDS))
-    events: dict[int, list[dict]] = defaultdict(list)
+    events: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for event in (
         AppealEvent.objects.filter(appeal_id__in=appeal_ids, kind__in=(*DISPATCH_KINDS, "returned", "replied"))
         .order_by("appeal_id", "seq")
         .values("appeal_id", "kind", "data", "created_at")
     ):
         events[event["appeal_id"]].append(event)
-    ratings: dict[int, list[dict]] = defaultdict(list)
+    ratings: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for rating in (
         Rating.objects.filter(appeal_id__in=appeal_ids)
         .order_by()
@@ -427,10 +429,12 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
             progress(len(ids))
     # Rollups month by month, so memory stays bounded by one month's cells.
     volume_days = sorted(AppealFact.objects.order_by().values_list("day", flat=True).distinct())
-    score_days = sorted(
-        set(AppealFact.objects.exclude(dispatch_day=None).order_by().values_list("dispatch_day", flat=True).distinct())
-        | set(ReturnFact.objects.order_by().values_list("day", flat=True).distinct())
+    # exclude(dispatch_day=None): only dates (the column is nullable, so the stubs say date | None).
+    dispatch_days = cast(
+        "set[date]",
+        set(AppealFact.objects.exclude(dispatch_day=None).order_by().values_list("dispatch_day", flat=True).distinct()),
     )
+    score_days = sorted(dispatch_days | set(ReturnFact.objects.order_by().values_list("day", flat=True).distinct()))
     for days, recompute in ((volume_days, recompute_volume_days), (score_days, recompute_scorecard_days)):
         by_month: dict[tuple[int, int], list[date]] = defaultdict(list)
         for day in days:

@@ -231,7 +231,8 @@ def rising(filters: Filters) -> list[RisingRow]:
     tests = len(by_category) + len(by_cell)
     c_labels, r_labels = category_labels(), region_labels()
     out = []
-    for key, series in [*((k, s) for k, s in by_category.items()), *by_cell.items()]:
+    cells: list[tuple[int | tuple[int, int], list[int]]] = [*by_category.items(), *by_cell.items()]
+    for key, series in cells:
         result = metrics.rising_test(series[-1], series[:-1], tests=tests)
         if not result.flagged:
             continue

@@ -67,14 +67,13 @@ def kpi_table(filters: Filters, data: selectors.Kpis | None = None) -> Table:
     ]
     table = Table("kpis", _("关键指标"), [_("指标"), _("本期"), _("上期"), _("变化")])
     for label, this, last, kind in rows:
+        change = None if this is None or last is None else this - last
         if kind == "pct":
-            change = None if this is None or last is None else 100 * (this - last)
-            table.rows.append([label, pct(this), pct(last), signed(change, 1)])
+            table.rows.append([label, pct(this), pct(last), signed(None if change is None else 100 * change, 1)])
         elif kind == "num":
-            change = None if this is None or last is None else this - last
             table.rows.append([label, num(this), num(last), signed(change, 1)])
-        else:
-            table.rows.append([label, this, last, signed(this - last)])
+        else:  # counts: never None
+            table.rows.append([label, this, last, signed(change)])
     return table
 
 

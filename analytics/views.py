@@ -117,7 +117,7 @@ def table_csv(request: HttpRequest, name: str) -> HttpResponse:
     scope = analytics_scope(request.user)
     form, filters = _filters(request, scope)
     if filters is None:
-        return HttpResponse(" ".join(e for errors in form.errors.values() for e in errors), status=400)
+        return HttpResponse(" ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
     if name in tables.LEAGUES:
         table = tables.league_table(month_filters(filters.end), by=tables.LEAGUES[name])
     elif name in tables.TABLES:
