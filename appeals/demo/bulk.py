@@ -28,7 +28,7 @@ from appeals.demo import plan, texts
 from appeals.demo.organisation import DEFAULT_CITIES, DemoOrganisation, setup_organisation
 from appeals.models import Appeal, AppealEvent, AppealState, Enterprise, Rating, TrackingSequence
 from routing import deadlines
-from routing.models import Category
+from routing.models import Bureau, Category
 
 S = AppealState
 APPELLANT, SYSTEM = audit.APPELLANT, audit.SYSTEM
@@ -218,7 +218,7 @@ class _Generator:
         rng, org, a = self.rng, self.org, draft.appeal
         state = S.SUBMITTED
         urgent = a.urgency == "urgent"
-        bureau = None
+        bureau: Bureau | None = None
         officer = None
 
         def event(kind, actor, to_state=None, reason="", data=None, at=None):
@@ -237,13 +237,19 @@ class _Generator:
             if to_state:
                 state = to_state
 
-        def dispatch_to(new_bureau, at):
+        def dispatch_to(new_bureau: Bureau, at: datetime) -> None:
             nonlocal bureau
             bureau = new_bureau
             a.bureau = new_bureau
             a.dispatched_at = at
             for name, value in self.deadlines.dispatch(at=at, urgent=urgent, category_id=a.category_id).items():
                 setattr(a, name, value)
+
+        def current_bureau() -> Bureau:
+            # The plan has the bureau's steps (return, sign for, reply...) only after a dispatch.
+            if bureau is None:
+                raise ValueError("a demo step needs a bureau before the appeal was dispatched")
+            return bureau
 
         for step, at in zip(steps, times, strict=True):
             action = step.action
@@ -300,18 +306,23 @@ class _Generator:
                 event("withdrawn", APPELLANT, S.WITHDRAWN, reason="问题已自行解决，申请撤回。", at=at)
             elif action == "return":
                 event(
-                    "returned", org.officers[bureau.pk][0], S.RETURNED, reason=rng.choice(texts.RETURN_REASONS), at=at
+                    "returned",
+                    org.officers[current_bureau().pk][0],
+                    S.RETURNED,
+                    reason=rng.choice(texts.RETURN_REASONS),
+                    at=at,
                 )
             elif action == "arbitrate":
-                new_bureau, ruling = bureau, texts.ARBITRATION_RULINGS[1]
+                returned_by = current_bureau()
+                new_bureau, ruling = returned_by, texts.ARBITRATION_RULINGS[1]
                 if step.option == "other":
                     others = [
                         b
                         for (rid, t), b in org.bureaus.items()
                         if rid == region.pk
                         and t != "dispatch"
-                        and b.pk != bureau.pk
-                        and b.requires_review == bureau.requires_review
+                        and b.pk != returned_by.pk
+                        and b.requires_review == returned_by.requires_review
                     ]
                     if others:
                         new_bureau, ruling = rng.choice(others), texts.ARBITRATION_RULINGS[0]
@@ -320,7 +331,7 @@ class _Generator:
                 data = {"bureau_id": new_bureau.pk, "bureau": new_bureau.name}
                 event("redispatched", org.dispatcher, S.DISPATCHED, reason=ruling, data=data, at=at)
             elif action == "sign_for":
-                officer = org.officers[bureau.pk][0]
+                officer = org.officers[current_bureau().pk][0]
                 a.officer, a.signed_at = officer, at
                 for name, value in self.deadlines.sign_for(at=at, urgent=urgent, category_id=a.category_id).items():
                     setattr(a, name, value)
@@ -330,16 +341,16 @@ class _Generator:
                     a.first_contact_at = at
             elif action == "reply":
                 a.reply = texts.reply_text(rng, category_code, city_code=region.code)
-                if bureau.requires_review:
+                if current_bureau().requires_review:
                     event("review_requested", officer, S.REVIEW, at=at)
                 else:
                     a.replied_at, a.rating_level = at, None
                     event("replied", officer, S.REPLIED, data={"reply": a.reply}, at=at)
             elif action == "send_back":
-                lead = org.leads[bureau.pk][0]
+                lead = org.leads[current_bureau().pk][0]
                 event("sent_back", lead, S.HANDLING, reason=rng.choice(texts.SEND_BACK_REASONS), at=at)
             elif action == "approve":
-                lead = org.leads[bureau.pk][0]
+                lead = org.leads[current_bureau().pk][0]
                 a.replied_at, a.rating_level = at, None
                 event("replied", lead, S.REPLIED, data={"reply": a.reply, "approved": True}, at=at)
             elif action in ("rate", "default_close"):

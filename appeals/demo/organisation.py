@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -14,6 +15,9 @@ from appeals.demo.texts import person_name
 from routing.models import Bureau, Region, StaffProfile
 from routing.roles import Role, ensure_role_groups
 from routing.taxonomy import load_taxonomy, read_taxonomy
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DEMO_PASSWORD = "huying-demo"  # noqa: S105 - printed for demo logins on purpose
 DEFAULT_CITIES = ("foshan", "guangzhou", "shenzhen")
@@ -26,13 +30,13 @@ AUTO_ASSIGNMENT = {0: {"hrss": "round_robin"}, 1: {"tax": "least_loaded"}, 2: {"
 @dataclass
 class DemoOrganisation:
     regions: list[Region]
-    dispatcher: object
-    supervisor: object
-    manager: object
-    admin: object
+    dispatcher: User
+    supervisor: User
+    manager: User
+    admin: User
     # bureau id -> officers / leads of that bureau
-    officers: dict[int, list] = field(default_factory=dict)
-    leads: dict[int, list] = field(default_factory=dict)
+    officers: dict[int, list[User]] = field(default_factory=dict)
+    leads: dict[int, list[User]] = field(default_factory=dict)
     bureaus: dict[tuple[int, str], Bureau] = field(default_factory=dict)  # (region id, type code) -> bureau
 
     def bureau(self, region: Region, type_code: str) -> Bureau:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,7 +91,7 @@ def phone(rng: random.Random) -> str:
     return f"+86{rng.choice(('138', '139', '136', '137', '150', '158', '186', '189'))}{rng.randrange(10**8):08d}"
 
 
-def weighted(rng: random.Random, weights: dict[str, float]) -> str:
+def weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -134,7 +135,7 @@ def category_weights_at(at: datetime, end: datetime) -> dict[str, float]:
 
 
 # Final-state mix by age. Old appeals are almost all finished; recent ones mostly still open.
-STATE_MIX_BY_AGE = [
+STATE_MIX_BY_AGE: list[tuple[float, dict[str, float]]] = [
     (
         1,
         {

@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 ALL_STATES = [state.value for state in AppealState]
 
 
+def _bureau_id(appeal: Appeal) -> int:
+    """The bureau an appeal is at; the plan only asks for a bureau's staff after a dispatch."""
+    if appeal.bureau_id is None:
+        raise ValueError(f"demo appeal {appeal.tracking_number} has no bureau yet")
+    return appeal.bureau_id
+
+
 class _Runner:
     """Carries one appeal through its steps."""
 
@@ -40,10 +47,10 @@ class _Runner:
     def officer(self, appeal: Appeal):
         if appeal.officer_id is not None:
             return appeal.officer
-        return self.org.officers[appeal.bureau_id][0]
+        return self.org.officers[_bureau_id(appeal)][0]
 
     def lead(self, appeal: Appeal):
-        return self.org.leads[appeal.bureau_id][0]
+        return self.org.leads[_bureau_id(appeal)][0]
 
     def triage_bureau(self, appeal: Appeal) -> Bureau:
         """Where a dispatcher sends an appeal from triage: the category's bureau, else a sensible one."""
@@ -109,7 +116,10 @@ class _Runner:
                 appeal_id=pk, user=self.officer(appeal), reason=rng.choice(texts.RETURN_REASONS)
             )
         if action == "arbitrate":
-            bureau = appeal.bureau
+            returned_by = appeal.bureau
+            if returned_by is None:
+                raise ValueError(f"demo appeal {appeal.tracking_number} was returned without a bureau")
+            bureau = returned_by
             ruling = texts.ARBITRATION_RULINGS[1]
             if step.option == "other":
                 others = [
@@ -119,7 +129,7 @@ class _Runner:
                     and type_code != "dispatch"
                     and b.pk != appeal.bureau_id
                     # the rest of the plan assumes the bureau's review setting: keep it
-                    and b.requires_review == appeal.bureau.requires_review
+                    and b.requires_review == returned_by.requires_review
                 ]
                 if others:
                     bureau, ruling = rng.choice(others), texts.ARBITRATION_RULINGS[0]
