@@ -114,6 +114,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'huying.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with small bulk inserts written as VALUES (see config/postgresql).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # Django's psycopg pool instead of persistent connections: under ASGI every request runs in
     # its own thread, and CONN_MAX_AGE>0 leaks connections there (Django ticket #33497).
     if env_bool("DATABASE_POOL", True):

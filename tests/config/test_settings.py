@@ -69,7 +69,7 @@ def test_real_services_are_chosen_by_environment(tmp_path):
         ELASTICSEARCH_URL="http://127.0.0.1:9200",
         EMAIL_HOST="smtp.example.org",
     )
-    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["engine"] == "config.postgresql"
     assert values["pool"]["max_size"] >= 1  # psycopg pool, not persistent per-thread connections
     assert values["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert values["broker"] == "redis://127.0.0.1:6379/3"
@@ -96,7 +96,7 @@ def test_the_suite_runs_on_what_the_environment_says():
     """CI runs this suite twice; this pins which services each run really used."""
     engine = settings.DATABASES["default"]["ENGINE"]
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        assert engine == "django.db.backends.postgresql"
+        assert engine == "config.postgresql"
     else:
         assert engine == "django.db.backends.sqlite3"
 
@@ -126,7 +126,7 @@ def test_redis_channel_layer_round_trip():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_postgres_connection_uses_the_pool():
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if settings.DATABASES["default"]["ENGINE"] != "config.postgresql":
         pytest.skip("Set DATABASE_URL to a PostgreSQL database to test the pooled connection.")
     from django.db import connection
 
