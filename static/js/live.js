@@ -6,7 +6,8 @@
  * - Fires DOM CustomEvents on `document`: `huying:event` (appeal changes, deduplicated across
  *   groups), `huying:presence`, `huying:inbox`, `huying:resync`, `huying:error`,
  *   `huying:connection` ({state: "open" | "closed" | "unauthenticated"}).
- * - Fills `[data-counter="unread"]` (and any `[data-counter="<name>"]` sent in a counters message).
+ * - Fills `[data-counter="unread"]` from inbox pushes (console.js fills the other badges by fetching
+ *   the console's counts after each event).
  * - Declarative use: `data-live-group="bureau.5"` on any element subscribes to that group;
  *   `data-presence-appeal="12"` announces "viewing" and turns to "typing" while a textarea or
  *   input inside `[data-presence-typing]` is being edited.
@@ -77,10 +78,6 @@
       case "inbox":
         setCounter("unread", message.unread);
         emit("inbox", message);
-        break;
-      case "counters":
-        Object.keys(message.counters || {}).forEach(function (name) { setCounter(name, message.counters[name]); });
-        emit("counters", message);
         break;
       case "hello":
         refreshUnread();
