@@ -10,7 +10,9 @@ CSRF cookie and idempotency token, then POST it). Rate limits are switched off
     .venv/bin/python bench/submit_http.py --clients 32 --duration 20
     .venv/bin/python bench/submit_http.py --via form --servers gunicorn-gthread,uvicorn
 
-Needs PostgreSQL (``--database-url``, created if missing) and Redis (``--redis-url``).
+Needs PostgreSQL (``--database-url``) and Redis (``--redis-url``). Both are emptied first (the
+database is dropped and re-created, the Redis database flushed) unless ``--keep-data`` is given:
+point them at databases of their own.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 BIN = ROOT / ".venv" / "bin"
 
 SERVERS = {
-    # Pre-fork WSGI, one request per process at a time.
+    # The production settings as shipped (config/gunicorn.py: sync, one process per core);
+    # --workers does not apply.
+    "gunicorn": lambda port, workers: [
+        str(BIN / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.py"), "config.wsgi:application",
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+    ],
+    # Pre-fork WSGI, one request per process at a time, two processes per --workers.
     "gunicorn-sync": lambda port, workers: [
         str(BIN / "gunicorn"), "config.wsgi:application", "-k", "sync", "-w", str(workers * 2),
         "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning",
@@ -276,16 +284,26 @@ def wait_for(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
-def prepare(env: dict) -> tuple[str, str]:
-    """Create and migrate the database, load regions and bureaus, create an API key."""
+def prepare(env: dict, *, fresh: bool) -> tuple[str, str]:
+    """Create and migrate the database, load regions and bureaus, create an API key.
+
+    ``fresh``: start from an empty database and an empty Redis database. Every run adds thousands
+    of appeals and, with no Celery worker running, as many queued messages; left to accumulate
+    they make later runs slower than earlier ones.
+    """
     db = urlparse(env["DATABASE_URL"])
     name = db.path.lstrip("/")
     admin_url = env["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
     import psycopg
+    import redis
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
+    if fresh:
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     script = (
@@ -308,6 +326,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes (gunicorn-sync runs twice as many)")
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: " + ", ".join(SERVERS))
     parser.add_argument("--via", choices=["api", "form"], default="api")
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the appeals and queued messages of earlier runs (default: start from empty databases)",
+    )
     parser.add_argument("--no-pool", action="store_true", help="also run each server without the psycopg pool")
     parser.add_argument(
         "--no-kick",
@@ -343,7 +366,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
-    key, region = prepare(env)
+    key, region = prepare(env, fresh=not args.keep_data)
     if args.baseline:  # its pages need their own collected static files (manifest storage)
         subprocess.run(
             [PY, "manage.py", "collectstatic", "--noinput", "-v", "0"],
