@@ -55,3 +55,11 @@ def appeal_get_for_appellant(*, tracking_number: str, access_code: str) -> Appea
 
 def appeal_events(*, appeal: Appeal) -> QuerySet[AppealEvent]:
     return AppealEvent.objects.filter(appeal=appeal).select_related("actor").order_by("seq")
+
+
+def followup_allowed(appeal: Appeal) -> bool:
+    """Whether the status page should offer the follow-up rating form (追评): closed by a rating, none yet."""
+    ratings = appeal.ratings.all()
+    return (
+        appeal.state == "closed" and any(not r.is_followup for r in ratings) and not any(r.is_followup for r in ratings)
+    )

@@ -39,11 +39,7 @@ class Outcome:
 
 def _routing_service(name: str) -> Callable[..., Any] | None:
     """A service of the routing area (改派承办人, 协办), if ``routing.services`` provides it."""
-    try:
-        from routing import services as routing_services
-    except ImportError:
-        return None
-    return getattr(routing_services, name, None)
+    return getattr(services, name, None)
 
 
 def _reassign_service() -> Callable[..., Any] | None:

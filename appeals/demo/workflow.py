@@ -21,6 +21,7 @@ from appeals import audit, services
 from appeals.demo import plan, texts
 from appeals.demo.organisation import DemoOrganisation
 from appeals.models import Appeal, AppealMessage, AppealState, CoHandling
+from appeals.services import submission as submission_service
 from notifications import outbox
 from routing.models import Bureau, Category
 
@@ -65,10 +66,10 @@ class _Runner:
             if target == S.SUBMITTED:
                 # The services route synchronously, so "submitted" lasts an instant; a few demo appeals
                 # skip routing so the state has rows to look at (as if routing were still pending).
-                with mock.patch.object(services, "_route_unsaved", lambda *args, **kwargs: None):
-                    result = services.appeal_submit(submission=submission)
+                with mock.patch.object(submission_service, "_route_unsaved", lambda *args, **kwargs: None):
+                    result = services.appeal_submit(submission=submission, send_email=False)
             else:
-                result = services.appeal_submit(submission=submission)
+                result = services.appeal_submit(submission=submission, send_email=False)
         appeal, code = result.appeal, result.access_code
         if target == S.SUBMITTED:
             return appeal
@@ -250,7 +251,7 @@ class _Runner:
 def _routing_service(name: str):
     """A service from ``routing.services`` (co-handling, information requests) when it exists."""
     try:
-        from routing import services as routing_services
+        from appeals import services as routing_services
     except ImportError:
         return None
     return getattr(routing_services, name, None)

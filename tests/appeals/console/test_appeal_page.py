@@ -211,9 +211,6 @@ def test_every_text_field_is_rendered_inert(login, officer, dispatcher, hrss, ci
 
 
 def test_lead_reassigns_to_another_officer(login, officer, lead, hrss, handling):
-    import pytest
-
-    pytest.importorskip("routing.services", reason="the routing area's reassign service is not in the tree")
     colleague = factories.staff_user("officer", hrss, display_name="小周")
     page = login(lead).get(f"/staff/appeals/{handling.pk}/")
     assert "reassign" in page.context["available"]
@@ -229,11 +226,6 @@ def test_lead_reassigns_to_another_officer(login, officer, lead, hrss, handling)
 
 
 def test_cohandling_invite_and_response(login, officer, finance_officer, finance, handling):
-    import pytest
-
-    routing_services = pytest.importorskip("routing.services")
-    if not hasattr(routing_services, "cohandling_invite"):
-        pytest.skip("the routing area's co-handling services are not in the tree")
     page = login(officer).get(f"/staff/appeals/{handling.pk}/")
     assert "cohandle_invite" in page.context["available"]
     assert handling.bureau not in page.context["forms"]["cohandle_invite"].fields["bureau"].queryset

@@ -1,4 +1,4 @@
-"""The deadline sweep: warning (临期预警), urge (催办) and supervision (督办), once each.
+"""The deadline sweep (escalation): warning (临期预警), urge (催办) and supervision (督办), once each.
 
 Which deadline an appeal is measured against depends on its state:
 
@@ -40,8 +40,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from appeals import audit
 from appeals.models import Appeal, AppealState
+from appeals.services.runner import SYSTEM, record
 from notifications import outbox
 from routing import deadlines
 from routing.classifier import routing_setting
@@ -135,7 +135,7 @@ def sweep_appeal(appeal_id: int, *, now: datetime | None = None) -> str | None:
             "overdue_working_hours": round(overdue.total_seconds() / 3600, 1),
             "also_marked": [STEPS[i][1] for i in pending[:-1]],
         }
-        audit.record_event(appeal=appeal, kind=kind, actor=audit.SYSTEM, data=data, at=now)
+        record(appeal, kind=kind, actor=SYSTEM, data=data, at=now)
         outbox.emit(event_type, appeal=appeal, payload=data)
         return event_type
 
@@ -181,7 +181,7 @@ def sweep_first_contact(appeal_id: int, *, now: datetime | None = None) -> bool:
             "due": appeal.first_contact_due.isoformat(),
             "overdue_hours": round(overdue.total_seconds() / 3600, 1),
         }
-        audit.record_event(appeal=appeal, kind="first_contact_overdue", actor=audit.SYSTEM, data=data, at=now)
+        record(appeal, kind="first_contact_overdue", actor=SYSTEM, data=data, at=now)
         outbox.emit(FIRST_CONTACT_EVENT, appeal=appeal, payload=data)
         return True
 

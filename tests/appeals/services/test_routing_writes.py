@@ -14,7 +14,6 @@ from appeals.selectors import appeal_get_for_user
 from appeals.services import InvalidInput, NotAllowed, StateConflict
 from notifications.models import OutboxEvent
 from routing import selectors
-from routing import services as routing
 from routing.models import TrainingExample
 from tests import factories
 
@@ -38,14 +37,14 @@ def handling(city, hrss, officer):
 def test_dispatcher_reroutes_a_dispatched_appeal_and_the_example_is_kept(city, hrss, finance, dispatcher, officer):
     appeal = factories.submit(region=city).appeal
     with pytest.raises(NotAllowed):
-        routing.appeal_reroute(appeal_id=appeal.pk, user=officer, bureau_id=finance.pk, reason="x")
+        services.appeal_reroute(appeal_id=appeal.pk, user=officer, bureau_id=finance.pk, reason="x")
     with pytest.raises(InvalidInput):
-        routing.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=finance.pk, reason=" ")
+        services.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=finance.pk, reason=" ")
     with pytest.raises(InvalidInput):
-        routing.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=hrss.pk, reason="同一单位")
+        services.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=hrss.pk, reason="同一单位")
     later = appeal.dispatched_at + timedelta(hours=3)
     with time_machine.travel(later, tick=False):
-        moved = routing.appeal_reroute(
+        moved = services.appeal_reroute(
             appeal_id=appeal.pk,
             user=dispatcher,
             bureau_id=finance.pk,
@@ -63,7 +62,7 @@ def test_dispatcher_reroutes_a_dispatched_appeal_and_the_example_is_kept(city, h
     # A signed-for appeal is not re-routed directly (the bureau returns it instead).
     services.appeal_sign_for(appeal_id=appeal.pk, user=factories.staff_user("officer", finance))
     with pytest.raises(StateConflict):
-        routing.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=hrss.pk, reason="再改")
+        services.appeal_reroute(appeal_id=appeal.pk, user=dispatcher, bureau_id=hrss.pk, reason="再改")
 
 
 # --- The paused clock --------------------------------------------------------------------------------
@@ -77,17 +76,17 @@ def test_asking_the_appellant_pauses_the_clock_and_their_answer_moves_the_deadli
     # 5 working days from Thu 12 Feb: 13, 14 (make-up Saturday), 24, 25, 26 Feb.
     assert appeal.reply_due == at("2026-02-26T10:00")
     with time_machine.travel(at("2026-02-13T10:00"), tick=False):
-        routing.appeal_request_information(appeal_id=appeal.pk, user=officer, question="请提供劳动合同复印件")
+        services.appeal_request_information(appeal_id=appeal.pk, user=officer, question="请提供劳动合同复印件")
     appeal.refresh_from_db()
     assert appeal.paused_at == at("2026-02-13T10:00")
     assert AppealMessage.objects.filter(appeal=appeal, kind="info_request").count() == 1
     assert OutboxEvent.objects.filter(appeal=appeal, event_type="message.info_request").exists()
     with pytest.raises(StateConflict):
-        routing.appeal_request_information(appeal_id=appeal.pk, user=officer, question="再问一次")
+        services.appeal_request_information(appeal_id=appeal.pk, user=officer, question="再问一次")
     # The appellant answers on 24 Feb 10:00: waited 13 Feb 10:00–24:00 (14 h), 14 Feb (24 h,
     # make-up working day), 24 Feb 00:00–10:00 (10 h) = 48 working-day hours; the holiday is free.
     with time_machine.travel(at("2026-02-24T10:00"), tick=False):
-        routing.appeal_provide_information(appeal_id=appeal.pk, access_code=result.access_code, body="已上传合同")
+        services.appeal_provide_information(appeal_id=appeal.pk, access_code=result.access_code, body="已上传合同")
     appeal.refresh_from_db()
     assert appeal.paused_at is None
     assert appeal.reply_due == at("2026-02-28T10:00")  # 26 Feb 10:00 + 48 h of working days
@@ -103,15 +102,15 @@ def test_the_console_message_service_pauses_and_staff_can_resume(handling, offic
     assert handling.paused_at is not None
     due = handling.reply_due
     with time_machine.travel(handling.paused_at + timedelta(days=1), tick=False):
-        appeal = routing.appeal_resume_clock(appeal_id=handling.pk, user=lead)
+        appeal = services.appeal_resume_clock(appeal_id=handling.pk, user=lead)
     assert appeal.paused_at is None and appeal.reply_due > due
     with pytest.raises(StateConflict):
-        routing.appeal_resume_clock(appeal_id=handling.pk, user=lead)
+        services.appeal_resume_clock(appeal_id=handling.pk, user=lead)
 
 
 @pytest.mark.django_db
 def test_a_paused_appeal_is_not_swept(handling, officer):
-    from routing.sweep import run_sweep
+    from appeals.services import run_sweep
 
     services.appeal_add_message(appeal_id=handling.pk, kind="info_request", body="请补充", actor=officer)
     with time_machine.travel(handling.reply_due + timedelta(days=30), tick=False):
@@ -128,15 +127,17 @@ def test_co_handling_invite_submit_and_visibility(city, handling, officer, finan
     tax_officer = factories.staff_user("officer", tax_bureau)
     assert appeal_get_for_user(user=finance_officer, appeal_id=handling.pk) is None
     with pytest.raises(NotAllowed):
-        routing.cohandling_invite(appeal_id=handling.pk, user=finance_officer, bureau_id=finance.pk, request="x")
+        services.cohandling_invite(appeal_id=handling.pk, user=finance_officer, bureau_id=finance.pk, request="x")
     with pytest.raises(InvalidInput):
-        routing.cohandling_invite(appeal_id=handling.pk, user=officer, bureau_id=handling.bureau_id, request="x")
-    co = routing.cohandling_invite(
+        services.cohandling_invite(appeal_id=handling.pk, user=officer, bureau_id=handling.bureau_id, request="x")
+    co = services.cohandling_invite(
         appeal_id=handling.pk, user=officer, bureau_id=finance.pk, request="请核实贷款贴息资格"
     )
-    co_tax = routing.cohandling_invite(appeal_id=handling.pk, user=officer, bureau_id=tax_bureau.pk, request="核实纳税")
+    co_tax = services.cohandling_invite(
+        appeal_id=handling.pk, user=officer, bureau_id=tax_bureau.pk, request="核实纳税"
+    )
     with pytest.raises(StateConflict):
-        routing.cohandling_invite(appeal_id=handling.pk, user=officer, bureau_id=finance.pk, request="再邀请")
+        services.cohandling_invite(appeal_id=handling.pk, user=officer, bureau_id=finance.pk, request="再邀请")
     assert co.due_at > co.created_at
     assert OutboxEvent.objects.filter(event_type="cohandling.invited", bureau=finance).exists()
     # The co-handler now sees the appeal and its own request, not the other bureau's.
@@ -144,11 +145,11 @@ def test_co_handling_invite_submit_and_visibility(city, handling, officer, finan
     assert list(selectors.cohandlings_for_appeal(user=finance_officer, appeal=handling)) == [co]
     assert list(selectors.cohandling_inbox(user=finance_officer)) == [co]
     with pytest.raises(NotAllowed):
-        routing.cohandling_submit(cohandling_id=co.pk, user=tax_officer, response="越权")
-    routing.cohandling_submit(cohandling_id=co.pk, user=finance_officer, response="符合贴息条件，可于下月申报")
+        services.cohandling_submit(cohandling_id=co.pk, user=tax_officer, response="越权")
+    services.cohandling_submit(cohandling_id=co.pk, user=finance_officer, response="符合贴息条件，可于下月申报")
     with pytest.raises(StateConflict):
-        routing.cohandling_submit(cohandling_id=co.pk, user=finance_officer, response="再交一次")
-    routing.cohandling_decline(cohandling_id=co_tax.pk, user=tax_officer, reason="不涉及税务")
+        services.cohandling_submit(cohandling_id=co.pk, user=finance_officer, response="再交一次")
+    services.cohandling_decline(cohandling_id=co_tax.pk, user=tax_officer, reason="不涉及税务")
     # The lead bureau sees both answers, and the part is in its timeline as an internal message.
     seen = {c.bureau_id: c for c in selectors.cohandlings_for_appeal(user=officer, appeal=handling)}
     assert seen[finance.pk].status == CoHandling.Status.SUBMITTED
@@ -169,15 +170,15 @@ def test_merged_appeals_are_told_once_when_the_master_is_replied_and_closed(city
     master = submitted.appeal
     duplicate = factories.submit(region=city, category=factories.category("other")).appeal
     services.appeal_merge(appeal_id=duplicate.pk, user=dispatcher, master_id=master.pk)
-    assert routing.notify_merged_followers() == 0, "nothing until the master has an outcome"
+    assert services.notify_merged_followers() == 0, "nothing until the master has an outcome"
     services.appeal_sign_for(appeal_id=master.pk, user=officer)
     services.appeal_submit_reply(appeal_id=master.pk, user=officer, reply="已协调招聘会")
-    assert routing.notify_merged_followers() == 1
-    assert routing.notify_merged_followers() == 0, "once per outcome"
+    assert services.notify_merged_followers() == 1
+    assert services.notify_merged_followers() == 0, "once per outcome"
     event = OutboxEvent.objects.get(appeal=duplicate, event_type="appeal.master_outcome")
     assert event.payload["outcome"] == "replied" and event.payload["master_tracking_number"] == master.tracking_number
     services.appeal_rate(appeal_id=master.pk, access_code=submitted.access_code, level=5, resolved=True)
-    from routing.tasks import deadline_sweep
+    from appeals.tasks import deadline_sweep
 
     assert deadline_sweep()["appeal.master_outcome"] == 1
     assert deadline_sweep()["appeal.master_outcome"] == 0
