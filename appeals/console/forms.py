@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appeals.console.common import role_home
 from appeals.models import Urgency
-from appeals.selectors_console import DEFAULT_SORT, SORTS
+from appeals.selectors import DEFAULT_SORT, SORTS
 from routing import deadlines
 from routing.models import Bureau, Category
 

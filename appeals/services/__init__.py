@@ -18,6 +18,7 @@ Modules, by what they do:
 * ``appellant`` — withdraw, rating, default rating, follow-up rating;
 * ``merging`` — 并单 and telling merged appeals' appellants the outcome;
 * ``escalation`` — the deadline sweep (warning, 催办, 督办, first contact);
+* ``privacy`` — unmasking and downloading personal data, logged;
 * ``attachments``, ``runner`` — the shared parts.
 
 Import public names from here (``from appeals.services import appeal_submit``).
@@ -47,6 +48,7 @@ from appeals.services.handling import (
 )
 from appeals.services.merging import appeal_merge, notify_merged_followers
 from appeals.services.messages import appeal_add_message, appeal_provide_information, appeal_request_information
+from appeals.services.privacy import appeal_reveal_phone, attachment_download_record
 from appeals.services.runner import APPELLANT, SYSTEM
 from appeals.services.submission import AppealSubmission, SubmittedAppeal, appeal_submit
 
@@ -75,11 +77,13 @@ __all__ = [
     "appeal_reroute",
     "appeal_resume_clock",
     "appeal_return",
+    "appeal_reveal_phone",
     "appeal_send_back",
     "appeal_sign_for",
     "appeal_submit",
     "appeal_submit_reply",
     "appeal_withdraw",
+    "attachment_download_record",
     "auto_assign",
     "cohandling_decline",
     "cohandling_invite",

@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from appeals import services
+from appeals import selectors, services
 from appeals.models import AppealEvent, AppealMessage, CoHandling
 from appeals.selectors import appeal_get_for_user
 from appeals.services import InvalidInput, NotAllowed, StateConflict
 from notifications.models import OutboxEvent
-from routing import selectors
 from routing.models import TrainingExample
 from tests import factories
 
