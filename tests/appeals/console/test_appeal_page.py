@@ -314,3 +314,19 @@ def test_a_dispatcher_reroutes_a_misrouted_appeal_from_its_page(login, dispatche
     # The current bureau is not offered as a target.
     page = client.get(f"/staff/appeals/{dispatched.pk}/").content.decode()
     assert f'<option value="{finance.pk}"' not in page.split('name="reroute-bureau"')[1].split("</select>")[0]
+
+
+def test_the_extension_button_and_form_follow_the_appeals_deadline_policy(login, officer, handling):
+    from routing.models import DeadlinePolicy
+
+    policy = DeadlinePolicy.objects.create(
+        category=handling.category, urgency="", max_extensions=1, max_extension_working_days=2
+    )
+    client = login(officer)
+    page = client.get(f"/staff/appeals/{handling.pk}/")
+    assert page.context["forms"]["extension"].fields["working_days"].max_value == 2
+    too_long = post(client, handling, "extension", {"reason": "需跨部门协调", "working_days": 3})
+    assert too_long.status_code == 400 and not Extension.objects.filter(appeal=handling).exists()
+    policy.max_extensions = 0
+    policy.save()
+    assert "extension" not in client.get(f"/staff/appeals/{handling.pk}/").context["available"]

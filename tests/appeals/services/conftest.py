@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from appeals import services
 from routing import classifier
 from routing.models import Region
 from tests import factories
@@ -32,3 +33,9 @@ def tax(city):
 @pytest.fixture
 def utilities_bureau(city):
     return factories.BureauFactory(region=city, bureau_type=factories.bureau_type("development"))
+
+
+@pytest.fixture
+def handling(city, hrss, officer):
+    appeal = factories.submit(region=city).appeal
+    return services.appeal_sign_for(appeal_id=appeal.pk, user=officer)
