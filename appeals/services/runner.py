@@ -14,7 +14,6 @@ calls ``appeals.audit.record_event`` for a live appeal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
@@ -77,53 +76,36 @@ def open_appeal(appeal_id: int, *, expected_version: int | None = None) -> Appea
     return appeal
 
 
-def record(
-    appeal: Appeal,
-    *,
-    kind: str,
-    actor: Any,
-    from_state: str = "",
-    to_state: str = "",
-    reason: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> AppealEvent:
-    """Append one audit event (the caller holds the row lock and commits the row itself)."""
-    return audit.record_event(
-        appeal=appeal,
-        kind=kind,
-        actor=actor,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        data=data,
-        at=at,
-    )
+def record(appeal: Appeal, **event: Any) -> AppealEvent:
+    """Append one audit event (the caller holds the row lock and commits the row itself).
+
+    ``event``: ``appeals.audit.record_event``'s arguments — ``kind``, ``actor`` and optionally
+    ``from_state``, ``to_state``, ``reason``, ``data``, ``at``.
+    """
+    return audit.record_event(appeal=appeal, **event)
 
 
 def commit(
     appeal: Appeal,
     *,
     kind: str | None,
-    actor: Any,
     fields: Iterable[str] | None = (),
     event_type: str | None = None,
     payload: dict[str, Any] | None = None,
     bureau: Any = None,
-    from_state: str = "",
-    to_state: str = "",
-    reason: str = "",
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
     bump_version: bool = True,
+    **event: Any,
 ) -> AppealEvent | None:
     """Save the changed appeal, append its audit event and write its outbox row.
 
     ``fields`` are the changed columns (``version`` and ``updated_at`` are added); None saves
     every column, which a state transition needs (``ConcurrentTransitionMixin`` makes that UPDATE
-    conditional on the state that was read). ``event_type`` None writes no outbox row.
-    ``bump_version`` False is for system writes the user's open form should survive (assignment
-    inside a submission).
+    conditional on the state that was read). ``kind`` and ``event`` (``actor``, ``reason``,
+    ``data``, ``from_state``, ``to_state``, ``at``) describe the audit event; ``kind`` None records
+    none (the write's sub-steps recorded theirs with ``record``). ``event_type`` None writes no
+    outbox row. ``bump_version`` False is for system writes the user's open form should survive
+    (assignment inside a submission, an event about an appeal whose row does not change).
+    Returns the audit event.
     """
     if bump_version:
         appeal.version += 1
@@ -136,21 +118,10 @@ def commit(
             update_fields.append("version")
         appeal.save(update_fields=update_fields)
     # else: nothing on the row changed (an event about the appeal, e.g. its master's outcome).
-    event = None
-    if kind:
-        event = record(
-            appeal,
-            kind=kind,
-            actor=actor,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            data=data,
-            at=at,
-        )
+    event_row = record(appeal, kind=kind, **event) if kind else None
     if event_type:
         outbox.emit(event_type, appeal=appeal, bureau=bureau, payload=payload)
-    return event
+    return event_row
 
 
 class _TransitionMethod(Protocol):
