@@ -8,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.views.decorators.cache import never_cache
 
-from appeals import selectors
-from appeals.models import Attachment, PiiAccessLog
+from appeals import selectors, services
+from appeals.models import Attachment
 from appeals.portal.views import file_response
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,5 @@ def staff_attachment(request, attachment_id: int):
         logger.warning("User %s was refused attachment %s", request.user.pk, attachment_id)
         raise Http404
     attachment = Attachment.objects.get(pk=attachment_id)
-    PiiAccessLog.objects.create(
-        user=request.user, appeal=appeal, action="attachment_download", detail=attachment.original_name[:200]
-    )
+    services.attachment_download_record(user=request.user, appeal=appeal, attachment=attachment)
     return file_response(attachment)

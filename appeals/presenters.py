@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from appeals.models import Appeal, AppealEvent, AppealMessage, AppealState, Attachment, RatingLevel
+from appeals.selectors.deadlines import current_due
 from routing import deadlines
 from routing.models import Bureau
 
@@ -60,7 +61,7 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         text = _("您提交了诉求，平台已受理。")
     elif kind == "triage":
         text = _("诉求已交由分拨中心人工分派。")
-    elif kind in ("dispatched", "redispatched"):
+    elif kind in ("dispatched", "redispatched", "rerouted"):
         text = _("诉求已派给%(bureau)s办理。") % {"bureau": _bureau_name(data, bureaus)}
     elif kind == "signed_for":
         text = _("承办单位已签收，正在办理。")
@@ -97,7 +98,7 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         detail = event.reason
     elif kind == "merged":
         text = _("诉求与同一问题的其他诉求合并办理，答复会在这里显示。")
-    elif kind in ("urged", "supervised"):
+    elif kind in ("deadline_urged", "deadline_supervised"):
         text = _("平台已督促承办单位抓紧办理。")
     if not text:
         return None
@@ -148,7 +149,7 @@ def current_deadline(appeal: Appeal) -> tuple[str, datetime | None]:
     if appeal.state in (AppealState.SUBMITTED, AppealState.TRIAGE, AppealState.DISPATCHED, AppealState.RETURNED):
         return _("预计最迟答复时间"), expected_reply_by(appeal)
     if appeal.state in (AppealState.HANDLING, AppealState.REVIEW):
-        return _("答复时限"), appeal.reply_due
+        return _("答复时限"), current_due(appeal)
     if appeal.state == AppealState.REPLIED and appeal.replied_at:
         return _("请在此时间前评价"), appeal.replied_at + timedelta(days=settings.HUYING["DEFAULT_RATING_DAYS"])
     return "", None

@@ -166,13 +166,14 @@ def dispatch_round(bureau_ids: list[int], count: int, interval: float) -> dict[i
 
     from appeals import services
     from appeals.services import AppealSubmission
+    from appeals.services import submission as submission_service
     from routing.decisions import RoutingDecision
     from routing.models import Bureau, Category
 
     category = Category.objects.filter(is_active=True).order_by("sort_order").first()
     bureaus = {b.pk: b for b in Bureau.objects.filter(pk__in=bureau_ids).select_related("region")}
     target: dict[str, Bureau] = {}
-    services.decide = lambda **kw: RoutingDecision(bureau=target["bureau"], explanation={"reason": "bench"})
+    submission_service.decide = lambda **kw: RoutingDecision(bureau=target["bureau"], explanation={"reason": "bench"})
     commits: dict[int, tuple[float, int]] = {}
     for i in range(count):
         bureau = bureaus[bureau_ids[i % len(bureau_ids)]]

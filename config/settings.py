@@ -412,6 +412,9 @@ ROUTING = {
     # Duplicate suggestions (并单): same enterprise, similar text, filed within this many days.
     "DUPLICATE_WINDOW_DAYS": env_int("ROUTING_DUPLICATE_WINDOW_DAYS", 14),
     "DUPLICATE_MIN_SIMILARITY": float(os.environ.get("ROUTING_DUPLICATE_MIN_SIMILARITY", "0.35")),
+    # On the dispatcher's board, other enterprises' appeals with titles at least this similar (one problem
+    # reported by many businesses).
+    "DUPLICATE_TITLE_SIMILARITY": float(os.environ.get("ROUTING_DUPLICATE_TITLE_SIMILARITY", "0.6")),
     # Working-hour limits count inside these hours of working days, in this time zone.
     "CALENDAR_TIME_ZONE": "Asia/Shanghai",
     "WORKING_HOURS": (os.environ.get("ROUTING_WORKDAY_START", "09:00"), os.environ.get("ROUTING_WORKDAY_END", "18:00")),

@@ -44,10 +44,6 @@ def update(*, appeal_id: int, channel_name: str, user_id: int, name: str, status
     return users(entries)
 
 
-def current(appeal_id: int) -> list[dict[str, Any]]:
-    return users(_live(cache.get(_key(appeal_id)) or {}, time.time()))
-
-
 def users(entries: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per person with their most active status, sorted by id (stable for the UI)."""
     best: dict[int, dict[str, Any]] = {}

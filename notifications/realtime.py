@@ -160,11 +160,6 @@ def send_to_groups(sends: list[tuple[str, dict[str, Any]]]) -> bool:
     return True
 
 
-def publish_event(message: dict[str, Any]) -> bool:
-    """Broadcast an outbox event to its groups. Runs after commit; never raises."""
-    return publish_events([message])
-
-
 def publish_events(messages: list[dict[str, Any]], *, new_appeal_ids: frozenset[int] = frozenset()) -> bool:
     """Broadcast outbox events (in order per group) with one trip to the channel layer; never raises.
 

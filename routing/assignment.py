@@ -1,4 +1,7 @@
-"""Assignment inside a bureau: who in the bureau gets a newly dispatched appeal.
+"""Assignment inside a bureau: who in the bureau gets a newly dispatched appeal (the policy).
+
+This module decides; ``appeals.services.assignment`` writes the choice to the appeal with its
+audit event and notification.
 
 ``Bureau.assignment_mode``:
 

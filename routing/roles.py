@@ -53,3 +53,9 @@ def ensure_role_groups(**kwargs: Any) -> None:
             app_label, codename = name.split(".", 1)
             permissions.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.set(permissions)
+
+
+def staff_display_name(user: Any) -> str:
+    """How staff are named on pages and in events: the profile's display name, else the username."""
+    profile = getattr(user, "staff_profile", None)
+    return (profile.display_name if profile is not None and profile.display_name else "") or user.get_username()

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from django.conf import settings
 from django.utils import translation
 
 from appeals.api.authentication import clear_client_cache
 from routing import deadlines, decisions
 from routing.models import Region
 from tests import factories
+
+# Parallel workers share one Redis: give each its own cache keys (and the processes it starts, through
+# the environment). Otherwise the routing-table invalidation every test does makes another worker's
+# pages reload the table in the middle of a query-count measurement.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _prefix = f"{settings.CACHES['default'].get('KEY_PREFIX', '')}-{worker}"
+    settings.CACHES["default"]["KEY_PREFIX"] = os.environ["CACHE_PREFIX"] = _prefix
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from appeals import validators
 from appeals.models import EnterpriseSize, Industry, RatingLevel, Urgency
 from appeals.portal import uploads
 from appeals.portal.text import clean_text
+from appeals.services import AppealSubmission
 from routing.decisions import routing_table
 from routing.models import Category, Region
 
@@ -121,6 +123,10 @@ class SubmissionSerializer(serializers.Serializer):
             attrs["urgency_reason"] = ""
         attrs["contact_email"] = (attrs.get("contact_email") or "").strip().lower()
         return attrs
+
+    def submission(self, *, channel: str, idempotency_key: uuid.UUID | None) -> AppealSubmission:
+        """The validated data as the service's input (call after ``is_valid()``)."""
+        return AppealSubmission.from_cleaned(self.validated_data, channel=channel, idempotency_key=idempotency_key)
 
 
 class SubmittedSerializer(serializers.Serializer):

@@ -20,13 +20,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appeals import presenters, selectors, services, services_followup
+from appeals import presenters, selectors, services
 from appeals.api import serializers as s
 from appeals.api.authentication import ApiKeyAuthentication, IsChannelPartner
 from appeals.models import OPEN_STATES, Appeal, AppealState, Attachment
 from appeals.portal import limits
 from appeals.portal.views import file_response
-from appeals.tasks import queue_submission_email
 from routing.models import Category, Region
 
 
@@ -89,24 +88,7 @@ class SubmitView(RateLimitAware):
                 return Response(
                     {"detail": _("Idempotency-Key 请求头必须是UUID。"), "code": "idempotency_key"}, status=400
                 )
-        submission = services.AppealSubmission(
-            enterprise_name=data["enterprise_name"],
-            credit_code=data["credit_code"],
-            region=data["region"],
-            industry=data["industry"],
-            enterprise_size=data["enterprise_size"],
-            contact_name=data["contact_name"],
-            contact_phone=data["contact_phone"],
-            contact_email=data["contact_email"],
-            category=data["category"],
-            title=data["title"],
-            description=data["description"],
-            urgency=data["urgency"],
-            urgency_reason=data["urgency_reason"],
-            channel=request.auth.channel,
-            attachments=data["attachments"],
-            idempotency_key=key,
-        )
+        submission = serializer.submission(channel=request.auth.channel, idempotency_key=key)
         try:
             result = services.appeal_submit(submission=submission)
         except services.DuplicateSubmission as exc:
@@ -117,7 +99,6 @@ class SubmitView(RateLimitAware):
         except services.AppealError as exc:
             return _error(exc)
         appeal = result.appeal
-        queue_submission_email(appeal, result.access_code)
         body = {
             "tracking_number": appeal.tracking_number,
             "access_code": result.access_code,
@@ -158,7 +139,7 @@ def status_payload(appeal: Appeal) -> dict:
             "supplement": appeal.state in OPEN_STATES,
             "withdraw": appeal.state in OPEN_STATES,
             "rate": appeal.state == AppealState.REPLIED,
-            "follow_up": services_followup.followup_allowed(appeal),
+            "follow_up": selectors.followup_allowed(appeal),
         },
     }
 
@@ -271,7 +252,7 @@ class FollowUpView(AppellantActionView):
         return super().post(request, tracking_number)
 
     def act(self, appeal, data):
-        services_followup.appeal_followup_rate(
+        services.appeal_followup_rate(
             appeal_id=appeal.pk,
             access_code=data["access_code"],
             level=int(data["level"]),

@@ -1,9 +1,10 @@
-"""The actions staff take on an appeal from the console, each bound to one service.
+"""The actions staff take on an appeal from the console: one table, one row per action.
 
-``available_actions`` decides which buttons a page shows, from the state machine
-(``get_available_user_state_transitions``) and the same permission predicates the services use.
-``perform`` validates the posted form and calls the service; the service remains the authority:
-an action the page should not have offered still fails there with NotAllowed or StateConflict.
+Each ``Action`` names its form, who may see its button (``offered``: from the state machine's
+available transitions and the same permission predicates the services use), the service it
+runs and the message shown on success. The service remains the authority: an action the page
+should not have offered still fails there with ``NotAllowed`` or ``StateConflict``, and a form
+built on an old version of the appeal gets the service's ``StateConflict(code="stale")``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import get_available_user_FIELD_transitions
 
 from appeals import permissions as perms
-from appeals import services
+from appeals import selectors, services
 from appeals.console import forms as console_forms
 from appeals.models import Appeal, AppealMessage, AppealState, Extension
-from routing import deadlines
+from appeals.services.cohandling import open_cohandling_for
+from routing.roles import staff_display_name
 
 S = AppealState
 
@@ -37,138 +41,109 @@ class Outcome:
     redirect_to: str = ""
 
 
-def _routing_service(name: str) -> Callable[..., Any] | None:
-    """A service of the routing area (改派承办人, 协办), if ``routing.services`` provides it."""
-    try:
-        from routing import services as routing_services
-    except ImportError:
-        return None
-    return getattr(routing_services, name, None)
+@dataclass(frozen=True)
+class Call:
+    """What a row's ``run`` gets: the appeal as the page loaded it, the user and the form's data."""
+
+    appeal: Appeal
+    user: Any
+    data: dict[str, Any]
+
+    @property
+    def version(self) -> int | None:
+        return self.data.get("expected_version")
 
 
-def _reassign_service() -> Callable[..., Any] | None:
-    return _routing_service("appeal_reassign")
+@dataclass(frozen=True)
+class Action:
+    name: str
+    form: type[forms.Form]
+    # Whether the button shows: (appeal, user, names of the FSM transitions the user may run now).
+    offered: Callable[[Appeal, Any, set[str]], bool]
+    # Runs the service; returns the success message.
+    run: Callable[[Call], str]
+    # Narrows the form's choices (or limits) to this appeal.
+    prepare: Callable[[forms.Form, Appeal], None] | None = None
+    # Actions of the dispatcher's board go back there when posted from it (``back=dispatch``).
+    from_board: bool = False
 
 
-def open_cohandling(appeal: Appeal, user: Any):
-    """The co-handling invitation the user's bureau has not answered yet on this appeal, if any."""
-    bureau_id = perms.user_bureau_id(user)
-    if bureau_id is None or not user.has_perm("appeals.handle_appeal"):
-        return None
-    for co in appeal.co_handlings.all():
-        if co.bureau_id == bureau_id and co.status == co.Status.INVITED:
-            return co
-    return None
+# --- who sees the button ----------------------------------------------------------------------------
 
 
-def available_actions(appeal: Appeal, user: Any) -> list[str]:
-    """Names of the actions ``user`` may take on ``appeal`` now, in the order the page lists them."""
-    state_field = appeal._meta.get_field("state")
-    transitions = {t.name for t in get_available_user_FIELD_transitions(appeal, user, state_field)}
-    names: list[str] = []
-    if "sign_for" in transitions:
-        names.append("sign_for")
-    if "submit_for_review" in transitions or "send_reply" in transitions:
-        names.append("reply")
-    if "approve_reply" in transitions:
-        names.append("approve")
-    if "send_back" in transitions:
-        names.append("send_back")
-    handler = appeal.state == S.HANDLING and perms.is_assigned_officer_or_lead(appeal, user)
-    if (
-        appeal.state in (S.HANDLING, S.REVIEW)
-        and perms.is_assigned_officer_or_lead(appeal, user)
-        and _routing_service("cohandling_invite") is not None
-    ):
-        names.append("cohandle_invite")
-    if open_cohandling(appeal, user) is not None and _routing_service("cohandling_submit") is not None:
-        names += ["cohandle_submit", "cohandle_decline"]
-    if handler:
-        names += ["contact", "info_request"]
-        pending = any(e.status == Extension.Status.PENDING for e in appeal.extensions.all())
-        if not pending and appeal.extension_count < deadlines.MAX_EXTENSIONS:
-            names.append("extension")
-    if (
-        appeal.state in (S.DISPATCHED, S.HANDLING, S.REVIEW)
-        and perms.is_bureau_lead(appeal, user)
-        and _reassign_service() is not None
-    ):
-        names.append("reassign")
-    if "return_to_dispatch" in transitions:
-        names.append("return")
-    if "dispatch" in transitions:
-        names.append("dispatch")
-    if "redispatch" in transitions:
-        names.append("arbitrate")
-    if appeal.state == S.DISPATCHED and perms.is_dispatcher(user) and _routing_service("appeal_reroute") is not None:
-        names.append("reroute")
-    if "merge" in transitions and appeal.state == S.TRIAGE:
-        names.append("merge")
-    if "reject" in transitions and appeal.state == S.TRIAGE:
-        names.append("reject")
-    if perms.is_dispatcher(user) and any(e.status == Extension.Status.PENDING for e in appeal.extensions.all()):
-        names.append("decide_extension")
-    names.append("note")
-    return names
+def _transition(*names: str) -> Callable[[Appeal, Any, set[str]], bool]:
+    return lambda appeal, user, transitions: any(name in transitions for name in names)
 
 
-FORM_CLASSES: dict[str, type[forms.Form]] = {
-    "sign_for": console_forms.VersionedForm,
-    "approve": console_forms.VersionedForm,
-    "reply": console_forms.ReplyForm,
-    "send_back": console_forms.ReasonForm,
-    "return": console_forms.ReasonForm,
-    "extension": console_forms.ExtensionForm,
-    "contact": console_forms.MessageForm,
-    "info_request": console_forms.MessageForm,
-    "note": console_forms.MessageForm,
-    "dispatch": console_forms.BureauChoiceForm,
-    "arbitrate": console_forms.ArbitrateForm,
-    "reroute": console_forms.RerouteForm,
-    "merge": console_forms.MergeForm,
-    "reject": console_forms.ReasonForm,
-    "decide_extension": console_forms.ExtensionDecisionForm,
-    "reassign": console_forms.ReassignForm,
-    "cohandle_invite": console_forms.CoHandlingInviteForm,
-    "cohandle_submit": console_forms.MessageForm,
-    "cohandle_decline": console_forms.ReasonForm,
-}
+def _handler(appeal: Appeal, user: Any, transitions: set[str]) -> bool:
+    return appeal.state == S.HANDLING and perms.is_assigned_officer_or_lead(appeal, user)
 
 
-def _narrow_choices(form: forms.Form, name: str, appeal: Appeal) -> None:
-    """Limit the choice lists of forms whose options depend on the appeal."""
-    field = form.fields.get("officer") or form.fields.get("bureau")
-    if not isinstance(field, forms.ModelChoiceField):
-        return
-    if name == "reassign":
-        field.queryset = console_forms.bureau_officers(appeal)
-    elif name == "cohandle_invite":
-        field.queryset = console_forms.cohandling_bureaus(appeal)
-    elif name in ("dispatch", "arbitrate", "reroute") and field.queryset is not None:
+def _pending_extension_of(appeal: Appeal) -> Extension | None:
+    return next((e for e in appeal.extensions.all() if e.status == Extension.Status.PENDING), None)
+
+
+# --- choices ----------------------------------------------------------------------------------------
+
+
+def _bureaus(*, exclude_current: bool = False) -> Callable[[forms.Form, Appeal], None]:
+    def prepare(form: forms.Form, appeal: Appeal) -> None:
+        field = form.fields["bureau"]
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
         field.queryset = field.queryset.exclude(bureau_type__code="dispatch")
-        if name == "reroute":  # somewhere else than where it is now
+        if exclude_current:  # somewhere else than where it is now
             field.queryset = field.queryset.exclude(pk=appeal.bureau_id)
 
-
-def blank_forms(appeal: Appeal, available: list[str]) -> dict[str, forms.Form]:
-    """An unbound form for each available action, carrying the version the page shows."""
-    initial = {"expected_version": appeal.version}
-    result: dict[str, forms.Form] = {}
-    for name in available:
-        form = FORM_CLASSES[name](initial=initial, prefix=name)
-        _narrow_choices(form, name, appeal)
-        result[name] = form
-    return result
+    return prepare
 
 
-def _stale(appeal: Appeal, expected: int | None) -> None:
-    """For services without an ``expected_version`` argument: refuse a form built on an old version."""
-    if expected is not None and appeal.version != expected:
-        raise services.StateConflict(
-            _("这件诉求刚刚被其他人更新过（现在是“%(state)s”）。请刷新页面查看最新情况后再操作。")
-            % {"state": appeal.get_state_display()},
-            code="stale",
-        )
+def _officers(form: forms.Form, appeal: Appeal) -> None:
+    field = form.fields["officer"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = selectors.assignable_officers(appeal=appeal)
+
+
+def _cohandling_bureaus(form: forms.Form, appeal: Appeal) -> None:
+    field = form.fields["bureau"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = selectors.cohandling_candidates(appeal=appeal)
+
+
+def _extension_days(form: forms.Form, appeal: Appeal) -> None:
+    """The same per-policy limit the service applies (category × urgency)."""
+    _count, max_days = services.extension_limits(appeal)
+    field = form.fields["working_days"]
+    assert isinstance(field, forms.IntegerField)
+    field.max_value = max_days
+    field.validators = [v for v in field.validators if not isinstance(v, MaxValueValidator)]
+    field.validators.append(MaxValueValidator(max_days))
+    field.widget.attrs["max"] = max_days
+
+
+# --- what each row runs -----------------------------------------------------------------------------
+
+
+def _reply(c: Call) -> str:
+    result = services.appeal_submit_reply(
+        appeal_id=c.appeal.pk,
+        user=c.user,
+        reply=c.data["reply"],
+        attachments=c.data["attachments"],
+        expected_version=c.version,
+    )
+    return _("答复已提交本单位负责人审核。") if result.state == S.REVIEW else _("答复已发送给诉求人。")
+
+
+def _message(kind: str, text: Any) -> Callable[[Call], str]:
+    """``text`` is lazy: the table is built at import, the message is translated per request."""
+
+    # Messages add to the appeal and overwrite nothing, so a page opened before a change may still
+    # add one: no version check.
+    def run(c: Call) -> str:
+        services.appeal_add_message(appeal_id=c.appeal.pk, kind=kind, body=c.data["body"], actor=c.user)
+        return str(text)
+
+    return run
 
 
 def _merge_master(data: dict[str, Any]) -> int:
@@ -181,146 +156,227 @@ def _merge_master(data: dict[str, Any]) -> int:
     return master.pk
 
 
-def _pending_extension(appeal: Appeal) -> Extension:
-    extension = appeal.extensions.filter(status=Extension.Status.PENDING).first()
-    if extension is None:
-        raise services.StateConflict(_("这份延期申请已经审批过了。请刷新页面。"), code="decided")
-    return extension
-
-
-def _run(action: str, request: HttpRequest, appeal: Appeal, data: dict[str, Any]) -> str:
-    """Call the service behind ``action``; return the success message."""
-    user = request.user
-    version = data.get("expected_version")
-    pk = appeal.pk
-    if action == "sign_for":
-        services.appeal_sign_for(appeal_id=pk, user=user, expected_version=version)
-        return _("已签收。请在时限内联系诉求人并办理。")
-    if action == "reply":
-        result = services.appeal_submit_reply(
-            appeal_id=pk, user=user, reply=data["reply"], attachments=data["attachments"], expected_version=version
-        )
-        return _("答复已提交本单位负责人审核。") if result.state == S.REVIEW else _("答复已发送给诉求人。")
-    if action == "approve":
-        services.appeal_approve_reply(appeal_id=pk, user=user, expected_version=version)
-        return _("已审核通过，答复已发送给诉求人。")
-    if action == "send_back":
-        services.appeal_send_back(appeal_id=pk, user=user, reason=data["reason"], expected_version=version)
-        return _("已退回承办人修改。")
-    if action == "return":
-        services.appeal_return(appeal_id=pk, user=user, reason=data["reason"], expected_version=version)
-        return _("已退单，等待分拨中心审核。")
-    if action == "extension":
-        _stale(appeal, version)
-        services.extension_request(appeal_id=pk, user=user, reason=data["reason"], working_days=data["working_days"])
-        return _("延期申请已提交分拨中心审批。")
-    if action in ("contact", "info_request", "note"):
-        if action != "note" and not (perms.is_bureau_handler(appeal, user) or perms.is_dispatcher(user)):
-            raise services.NotAllowed(_("只有承办本诉求的单位可以联系诉求人。"), code="forbidden")
-        kind = {
-            "contact": AppealMessage.Kind.CONTACT,
-            "info_request": AppealMessage.Kind.INFO_REQUEST,
-            "note": AppealMessage.Kind.INTERNAL_NOTE,
-        }[action]
-        services.appeal_add_message(appeal_id=pk, kind=kind, body=data["body"], actor=user)
-        return {
-            "contact": _("联系记录已保存。"),
-            "info_request": _("已请诉求人补充材料，诉求人会收到通知。"),
-            "note": _("内部备注已保存（诉求人看不到）。"),
-        }[action]
-    if action == "dispatch":
-        services.appeal_dispatch(
-            appeal_id=pk, user=user, bureau_id=data["bureau"].pk, note=data.get("note", ""), expected_version=version
-        )
-        return _("已派单至%(bureau)s。") % {"bureau": data["bureau"].display_name}
-    if action == "arbitrate":
-        _stale(appeal, version)
-        services.appeal_arbitrate_return(appeal_id=pk, user=user, bureau_id=data["bureau"].pk, ruling=data["note"])
-        return _("已改派至%(bureau)s。") % {"bureau": data["bureau"].display_name}
-    if action == "reroute":
-        reroute = _routing_service("appeal_reroute")
-        if reroute is None:
-            raise services.NotAllowed(_("改派功能暂不可用。"), code="unavailable")
-        _stale(appeal, version)
-        reroute(appeal_id=pk, user=user, bureau_id=data["bureau"].pk, reason=data["note"])
-        return _("已改派至%(bureau)s。") % {"bureau": data["bureau"].display_name}
-    if action == "merge":
-        _stale(appeal, version)
-        master_id = _merge_master(data)
-        services.appeal_merge(appeal_id=pk, user=user, master_id=master_id, note=data.get("note", ""))
-        return _("已并单。")
-    if action == "reject":
-        _stale(appeal, version)
-        services.appeal_reject(appeal_id=pk, user=user, reason=data["reason"])
-        return _("已作不予受理处理，诉求人会看到理由。")
-    if action == "reassign":
-        reassign = _reassign_service()
-        if reassign is None:
-            raise services.NotAllowed(_("改派承办人功能暂不可用。"), code="unavailable")
-        _stale(appeal, version)
-        reassign(appeal_id=pk, user=user, officer_id=data["officer"].pk, reason=data.get("reason", ""))
-        return _("已改派给%(name)s。") % {"name": console_forms.staff_name(data["officer"])}
-    if action.startswith("cohandle_"):
-        return _run_cohandling(action, appeal, user, data)
-    if action == "decide_extension":
-        approve = data["decision"] == "approve"
-        services.extension_decide(
-            extension_id=_pending_extension(appeal).pk, user=user, approve=approve, note=data.get("note", "")
-        )
-        return _("已批准延期。") if approve else _("已不批准延期。")
-    raise AssertionError(action)
-
-
-def _run_cohandling(action: str, appeal: Appeal, user: Any, data: dict[str, Any]) -> str:
-    name = {"cohandle_invite": "cohandling_invite", "cohandle_submit": "cohandling_submit"}.get(
-        action, "cohandling_decline"
-    )
-    service = _routing_service(name)
-    if service is None:
-        raise services.NotAllowed(_("协办功能暂不可用。"), code="unavailable")
-    if action == "cohandle_invite":
-        _stale(appeal, data.get("expected_version"))
-        service(
-            appeal_id=appeal.pk,
-            user=user,
-            bureau_id=data["bureau"].pk,
-            request=data["request"],
-            working_days=data["working_days"],
-        )
-        return _("已邀请%(bureau)s协办。") % {"bureau": data["bureau"].display_name}
-    co = open_cohandling(appeal, user)
+def _open_cohandling(c: Call) -> int:
+    co = open_cohandling_for(c.appeal, c.user)
     if co is None:
         raise services.StateConflict(_("这份协办邀请已经处理过了。请刷新页面。"), code="cohandling_done")
-    if action == "cohandle_submit":
-        service(cohandling_id=co.pk, user=user, response=data["body"])
-        return _("协办意见已提交给主办单位。")
-    service(cohandling_id=co.pk, user=user, reason=data["reason"])
+    return co.pk
+
+
+def _decide_extension(c: Call) -> str:
+    extension = c.appeal.extensions.filter(status=Extension.Status.PENDING).first()
+    if extension is None:
+        raise services.StateConflict(_("这份延期申请已经审批过了。请刷新页面。"), code="decided")
+    approve = c.data["decision"] == "approve"
+    services.extension_decide(extension_id=extension.pk, user=c.user, approve=approve, note=c.data.get("note", ""))
+    return _("已批准延期。") if approve else _("已不批准延期。")
+
+
+def _sign_for(c: Call) -> str:
+    services.appeal_sign_for(appeal_id=c.appeal.pk, user=c.user, expected_version=c.version)
+    return _("已签收。请在时限内联系诉求人并办理。")
+
+
+def _approve(c: Call) -> str:
+    services.appeal_approve_reply(appeal_id=c.appeal.pk, user=c.user, expected_version=c.version)
+    return _("已审核通过，答复已发送给诉求人。")
+
+
+def _send_back(c: Call) -> str:
+    services.appeal_send_back(appeal_id=c.appeal.pk, user=c.user, reason=c.data["reason"], expected_version=c.version)
+    return _("已退回承办人修改。")
+
+
+def _cohandle_invite(c: Call) -> str:
+    services.cohandling_invite(
+        appeal_id=c.appeal.pk,
+        user=c.user,
+        bureau_id=c.data["bureau"].pk,
+        request=c.data["request"],
+        working_days=c.data["working_days"],
+        expected_version=c.version,
+    )
+    return _("已邀请%(bureau)s协办。") % {"bureau": c.data["bureau"].display_name}
+
+
+def _cohandle_submit(c: Call) -> str:
+    services.cohandling_submit(cohandling_id=_open_cohandling(c), user=c.user, response=c.data["body"])
+    return _("协办意见已提交给主办单位。")
+
+
+def _cohandle_decline(c: Call) -> str:
+    services.cohandling_decline(cohandling_id=_open_cohandling(c), user=c.user, reason=c.data["reason"])
     return _("已拒绝协办，主办单位会看到理由。")
 
 
-ACTION_NAMES: set[str] = set(FORM_CLASSES)
+def _extension(c: Call) -> str:
+    services.extension_request(
+        appeal_id=c.appeal.pk,
+        user=c.user,
+        reason=c.data["reason"],
+        working_days=c.data["working_days"],
+        expected_version=c.version,
+    )
+    return _("延期申请已提交分拨中心审批。")
 
 
-def perform(request: HttpRequest, appeal: Appeal, action: str) -> Outcome:
-    """Validate the posted form for ``action`` and run it; never raises for expected failures."""
-    if action not in ACTION_NAMES:
+def _reassign(c: Call) -> str:
+    officer = c.data["officer"]
+    services.appeal_reassign(
+        appeal_id=c.appeal.pk,
+        user=c.user,
+        officer_id=officer.pk,
+        reason=c.data.get("reason", ""),
+        expected_version=c.version,
+    )
+    return _("已改派给%(name)s。") % {"name": staff_display_name(officer)}
+
+
+def _return(c: Call) -> str:
+    services.appeal_return(appeal_id=c.appeal.pk, user=c.user, reason=c.data["reason"], expected_version=c.version)
+    return _("已退单，等待分拨中心审核。")
+
+
+def _dispatch(c: Call) -> str:
+    bureau = c.data["bureau"]
+    services.appeal_dispatch(
+        appeal_id=c.appeal.pk, user=c.user, bureau_id=bureau.pk, note=c.data.get("note", ""), expected_version=c.version
+    )
+    return _("已派单至%(bureau)s。") % {"bureau": bureau.display_name}
+
+
+def _arbitrate(c: Call) -> str:
+    bureau = c.data["bureau"]
+    services.appeal_arbitrate_return(
+        appeal_id=c.appeal.pk, user=c.user, bureau_id=bureau.pk, ruling=c.data["note"], expected_version=c.version
+    )
+    return _("已改派至%(bureau)s。") % {"bureau": bureau.display_name}
+
+
+def _reroute(c: Call) -> str:
+    bureau = c.data["bureau"]
+    services.appeal_reroute(
+        appeal_id=c.appeal.pk, user=c.user, bureau_id=bureau.pk, reason=c.data["note"], expected_version=c.version
+    )
+    return _("已改派至%(bureau)s。") % {"bureau": bureau.display_name}
+
+
+def _merge(c: Call) -> str:
+    services.appeal_merge(
+        appeal_id=c.appeal.pk,
+        user=c.user,
+        master_id=_merge_master(c.data),
+        note=c.data.get("note", ""),
+        expected_version=c.version,
+    )
+    return _("已并单。")
+
+
+def _reject(c: Call) -> str:
+    services.appeal_reject(appeal_id=c.appeal.pk, user=c.user, reason=c.data["reason"], expected_version=c.version)
+    return _("已作不予受理处理，诉求人会看到理由。")
+
+
+F = console_forms
+Kind = AppealMessage.Kind
+
+# In the order the page lists the buttons.
+ACTIONS: list[Action] = [
+    Action("sign_for", F.VersionedForm, _transition("sign_for"), _sign_for),
+    Action("reply", F.ReplyForm, _transition("submit_for_review", "send_reply"), _reply),
+    Action("approve", F.VersionedForm, _transition("approve_reply"), _approve),
+    Action("send_back", F.ReasonForm, _transition("send_back"), _send_back),
+    Action(
+        "cohandle_invite",
+        F.CoHandlingInviteForm,
+        lambda a, u, t: a.state in (S.HANDLING, S.REVIEW) and perms.is_assigned_officer_or_lead(a, u),
+        _cohandle_invite,
+        prepare=_cohandling_bureaus,
+    ),
+    Action("cohandle_submit", F.MessageForm, lambda a, u, t: open_cohandling_for(a, u) is not None, _cohandle_submit),
+    Action("cohandle_decline", F.ReasonForm, lambda a, u, t: open_cohandling_for(a, u) is not None, _cohandle_decline),
+    Action("contact", F.MessageForm, _handler, _message(Kind.CONTACT, gettext_lazy("联系记录已保存。"))),
+    Action(
+        "info_request",
+        F.MessageForm,
+        _handler,
+        _message(Kind.INFO_REQUEST, gettext_lazy("已请诉求人补充材料，诉求人会收到通知。")),
+    ),
+    Action(
+        "extension",
+        F.ExtensionForm,
+        lambda a, u, t: services.may_request_extension(a, u),
+        _extension,
+        prepare=_extension_days,
+    ),
+    Action(
+        "reassign",
+        F.ReassignForm,
+        lambda a, u, t: a.state in (S.DISPATCHED, S.HANDLING, S.REVIEW) and perms.is_bureau_lead(a, u),
+        _reassign,
+        prepare=_officers,
+    ),
+    Action("return", F.ReasonForm, _transition("return_to_dispatch"), _return),
+    Action("dispatch", F.BureauChoiceForm, _transition("dispatch"), _dispatch, prepare=_bureaus(), from_board=True),
+    Action("arbitrate", F.ArbitrateForm, _transition("redispatch"), _arbitrate, prepare=_bureaus(), from_board=True),
+    Action(
+        "reroute",
+        F.RerouteForm,
+        lambda a, u, t: a.state == S.DISPATCHED and perms.is_dispatcher(u),
+        _reroute,
+        prepare=_bureaus(exclude_current=True),
+    ),
+    Action("merge", F.MergeForm, lambda a, u, t: "merge" in t and a.state == S.TRIAGE, _merge, from_board=True),
+    Action("reject", F.ReasonForm, lambda a, u, t: "reject" in t and a.state == S.TRIAGE, _reject, from_board=True),
+    Action(
+        "decide_extension",
+        F.ExtensionDecisionForm,
+        lambda a, u, t: perms.is_dispatcher(u) and _pending_extension_of(a) is not None,
+        _decide_extension,
+        from_board=True,
+    ),
+    Action(
+        "note", F.MessageForm, lambda a, u, t: True, _message(Kind.INTERNAL_NOTE, _("内部备注已保存（诉求人看不到）。"))
+    ),
+]
+BY_NAME: dict[str, Action] = {action.name: action for action in ACTIONS}
+
+
+def available_actions(appeal: Appeal, user: Any) -> list[str]:
+    """Names of the actions ``user`` may take on ``appeal`` now, in the order the page lists them."""
+    state_field = appeal._meta.get_field("state")
+    transitions = {t.name for t in get_available_user_FIELD_transitions(appeal, user, state_field)}
+    return [action.name for action in ACTIONS if action.offered(appeal, user, transitions)]
+
+
+def _form(action: Action, appeal: Appeal, data: Any = None, files: Any = None, **kwargs: Any) -> forms.Form:
+    form = action.form(data, files, prefix=action.name, **kwargs)
+    if action.prepare is not None:
+        action.prepare(form, appeal)
+    return form
+
+
+def blank_forms(appeal: Appeal, available: list[str]) -> dict[str, forms.Form]:
+    """An unbound form for each available action, carrying the version the page shows."""
+    initial = {"expected_version": appeal.version}
+    return {name: _form(BY_NAME[name], appeal, initial=initial) for name in available}
+
+
+def perform(request: HttpRequest, appeal: Appeal, name: str) -> Outcome:
+    """Validate the posted form for action ``name`` and run it; never raises for expected failures."""
+    action = BY_NAME.get(name)
+    if action is None:
         return Outcome(False, _("没有这个操作。"), status=404, code="unknown")
-    form_class: Callable[..., forms.Form] = FORM_CLASSES[action]
-    form = form_class(request.POST, request.FILES, prefix=action)
-    _narrow_choices(form, action, appeal)
+    form = _form(action, appeal, request.POST, request.FILES)
     if not form.is_valid():
         if "expected_version" in form.errors:
             return Outcome(False, _("表单缺少版本信息，请刷新页面后再操作。"), status=400, code="version", form=form)
         return Outcome(False, _("请按提示修改后再提交。"), status=400, code="invalid", form=form)
     try:
-        message = _run(action, request, appeal, form.cleaned_data)
+        message = action.run(Call(appeal=appeal, user=request.user, data=form.cleaned_data))
     except services.AppealError as error:
         if isinstance(error, services.InvalidInput):
             form.add_error(None, error.message)
         return Outcome(False, error.message, status=error.status, code=error.code, form=form)
-    redirect_to = ""
-    if action in ("dispatch", "arbitrate", "merge", "reject") or (
-        action == "decide_extension" and request.POST.get("back") == "dispatch"
-    ):
-        redirect_to = reverse("console:dispatch") if request.POST.get("back") == "dispatch" else ""
-    return Outcome(True, message, redirect_to=redirect_to)
+    back_to_board = action.from_board and request.POST.get("back") == "dispatch"
+    return Outcome(True, message, redirect_to=reverse("console:dispatch") if back_to_board else "")

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from appeals import selectors_console as sc
+from appeals import selectors as sc
 from appeals.console.common import page_range, staff_required
 from routing.models import Bureau
 
@@ -35,7 +35,7 @@ def _dispatch_context(request: HttpRequest) -> dict[str, Any]:
     bureaus = _bureaus()
     triage_page = Paginator(sc.triage_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     triage = list(triage_page.object_list)
-    duplicates = sc.duplicate_candidates(user=user, appeals=triage)
+    duplicates = sc.find_duplicates(user=user, appeals=triage)
     returned = list(sc.returned_queue(user=user)[:100])
     return {
         "bureaus": bureaus,
@@ -45,7 +45,7 @@ def _dispatch_context(request: HttpRequest) -> dict[str, Any]:
             {
                 "appeal": appeal,
                 "suggested": sc.suggested_bureau(appeal=appeal, bureaus=bureaus),
-                "duplicates": duplicates.get(appeal.pk, []),
+                "duplicates": [c.appeal for c in duplicates.get(appeal.pk, [])],
                 "reason": sc.triage_reason(appeal),
             }
             for appeal in triage

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from appeals.console.common import role_home
 from appeals.models import Urgency
-from appeals.selectors_console import DEFAULT_SORT, SORTS
+from appeals.selectors import DEFAULT_SORT, SORTS
 from routing import deadlines
 from routing.models import Bureau, Category
+from routing.roles import staff_display_name
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -111,6 +112,7 @@ class ReplyForm(VersionedForm):
 
 class ExtensionForm(VersionedForm):
     reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    # The upper limit is the appeal's deadline policy, set per appeal by the console's action table.
     working_days = forms.IntegerField(
         label=_("延期工作日"), min_value=1, max_value=deadlines.MAX_EXTENSION_WORKING_DAYS, initial=3
     )
@@ -165,47 +167,14 @@ class ExtensionDecisionForm(forms.Form):
         return data
 
 
-def bureau_officers(appeal):
-    """Active officers and leads of the appeal's bureau, for 改派承办人."""
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            staff_profile__bureau_id=appeal.bureau_id,
-            staff_profile__role__in=["officer", "lead"],
-        )
-        .exclude(pk=appeal.officer_id or 0)
-        .select_related("staff_profile")
-        .order_by("staff_profile__display_name", "username")
-    )
-
-
-def staff_name(user) -> str:
-    profile = getattr(user, "staff_profile", None)
-    return (profile.display_name if profile is not None else "") or user.get_username()
-
-
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return staff_name(obj)
+        return staff_display_name(obj)
 
 
 class ReassignForm(VersionedForm):
     officer = StaffChoiceField(label=_("改派给"), queryset=None, empty_label=_("请选择承办人"))
     reason = forms.CharField(label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-def cohandling_bureaus(appeal):
-    """Other bureaus that may be asked to co-handle: active, not the appeal's own, not the dispatch centre."""
-    return (
-        Bureau.objects.filter(is_active=True)
-        .exclude(pk=appeal.bureau_id or 0)
-        .exclude(bureau_type__code="dispatch")
-        .select_related("region", "bureau_type")
-        .order_by("region__sort_order", "bureau_type__code")
-    )
 
 
 class CoHandlingInviteForm(VersionedForm):

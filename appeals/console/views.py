@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from appeals import permissions as perms
-from appeals import selectors_console as sc
+from appeals import selectors as sc
+from appeals import services
 from appeals.console import actions
 from appeals.console.common import is_xhr, page_range, role_home, staff_required
 from appeals.console.forms import QueueFilterForm
-from appeals.models import CannedReply, PiiAccessLog
-from appeals.validators import format_phone_national, mask_phone
+from appeals.models import CannedReply
+from appeals.validators import mask_phone
 
 PAGE_SIZE = 25
 
@@ -97,33 +98,10 @@ def counts(request: HttpRequest) -> JsonResponse:
 # --- Appeal page -------------------------------------------------------------------------------
 
 
-def _can_reveal_phone(appeal, user) -> bool:
-    """Unmasking is for the officer who signed for the appeal (or the bureau lead) and dispatchers."""
-    if perms.is_dispatcher(user):
-        return True
-    return appeal.officer_id is not None and perms.is_assigned_officer_or_lead(appeal, user)
-
-
-def _current_due(appeal):
-    """The deadline that runs now: sign-for while dispatched, reply while handling or in review."""
-    if appeal.state == "dispatched":
-        return appeal.sign_for_due
-    if appeal.state in ("handling", "review"):
-        return appeal.reply_due
-    return None
-
-
-def _first_contact_due(appeal):
-    """The first-contact deadline while it still matters: handling or in review, nobody contacted yet."""
-    if appeal.state in ("handling", "review") and appeal.first_contact_at is None:
-        return appeal.first_contact_due
-    return None
-
-
 def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]:
     user = request.user
     available = actions.available_actions(appeal, user)
-    due, first_contact_due = _current_due(appeal), _first_contact_due(appeal)
+    due, first_contact_due = sc.current_due(appeal), sc.first_contact_due(appeal)
     canned = CannedReply.objects.filter(Q(category_id=appeal.category_id) | Q(category__isnull=True), is_active=True)
     context = {
         "appeal": appeal,
@@ -133,7 +111,7 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "forms": actions.blank_forms(appeal, available),
         "canned_replies": canned.order_by("title") if "reply" in available else [],
         "masked_phone": mask_phone(appeal.contact_phone),
-        "can_reveal_phone": _can_reveal_phone(appeal, user),
+        "can_reveal_phone": sc.can_reveal_phone(appeal, user),
         "due_status": sc.due_status(due),
         "due_label": sc.due_label(due),
         "first_contact_due": first_contact_due,
@@ -144,7 +122,7 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "is_handler": perms.is_bureau_handler(appeal, user),
     }
     if "merge" in available:
-        context["duplicates"] = sc.duplicate_candidates(user=user, appeals=[appeal]).get(appeal.pk, [])
+        context["duplicates"] = [c.appeal for c in sc.find_duplicates(user=user, appeals=[appeal])[appeal.pk]]
     context.update(extra)
     return context
 
@@ -200,19 +178,13 @@ def appeal_action(request: HttpRequest, appeal_id: int, action: str) -> HttpResp
 def reveal_phone(request: HttpRequest, appeal_id: int) -> HttpResponse:
     """显示号码: unmask the appellant's phone for this response and log the access (PiiAccessLog)."""
     appeal = _get_appeal(request, appeal_id)
-    if not _can_reveal_phone(appeal, request.user):
-        message = _("签收这件诉求后才能查看完整电话号码。")
+    try:
+        phone = services.appeal_reveal_phone(appeal=appeal, user=request.user)
+    except services.NotAllowed as error:
         if is_xhr(request):
-            return JsonResponse({"error": message, "code": "forbidden"}, status=403)
-        return render(request, "console/appeal.html", appeal_context(request, appeal, action_error=message), status=403)
-    staff = request.user  # staff_required: always an authenticated user here
-    PiiAccessLog.objects.create(
-        user=staff,  # type: ignore[misc]
-        appeal=appeal,
-        action="view_phone",
-        detail=_("工作台查看诉求人电话"),
-    )
-    phone = format_phone_national(appeal.contact_phone)
+            return JsonResponse({"error": error.message, "code": error.code}, status=403)
+        context = appeal_context(request, appeal, action_error=error.message)
+        return render(request, "console/appeal.html", context, status=403)
     if is_xhr(request):
         return JsonResponse({"phone": phone})
     return render(request, "console/appeal.html", appeal_context(request, appeal, revealed_phone=phone))

@@ -2,6 +2,7 @@
 
 - ``setup_organisation(cities)``: the taxonomy's bureaus for the cities and one login per role.
 - ``seed_appeals(org, n)``: appeals made through the real services over the past weeks.
+- ``settle_notifications(after_id=)``: demo history's outbox rows recorded as not delivered.
 - ``generate_bulk(count, start=, end=, seed=, batch_size=, progress=)``: many appeals written in
   batches with valid audit chains and ratings, over the past two years (benchmarks, 1M rows).
 """
@@ -9,6 +10,7 @@
 from __future__ import annotations
 
 from appeals.demo.bulk import BulkResult, generate_bulk
+from appeals.demo.history import last_outbox_id, settle_notifications
 from appeals.demo.organisation import (
     DEFAULT_CITIES,
     DEMO_PASSWORD,
@@ -37,8 +39,10 @@ __all__ = [
     "DemoOrganisation",
     "available_cities",
     "generate_bulk",
+    "last_outbox_id",
     "login_rows",
     "seed_appeals",
+    "settle_notifications",
     "setup_organisation",
     "state_counts",
 ]

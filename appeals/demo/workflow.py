@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from unittest import mock
 
 import time_machine
-from django.db import transaction
 from django.utils import timezone
 
-from appeals import audit, services
+from appeals import services
 from appeals.demo import plan, texts
 from appeals.demo.organisation import DemoOrganisation
 from appeals.models import Appeal, AppealMessage, AppealState, CoHandling
-from notifications import outbox
+from appeals.services import submission as submission_service
 from routing.models import Bureau, Category
 
 S = AppealState
@@ -65,10 +64,10 @@ class _Runner:
             if target == S.SUBMITTED:
                 # The services route synchronously, so "submitted" lasts an instant; a few demo appeals
                 # skip routing so the state has rows to look at (as if routing were still pending).
-                with mock.patch.object(services, "_route_unsaved", lambda *args, **kwargs: None):
-                    result = services.appeal_submit(submission=submission)
+                with mock.patch.object(submission_service, "_route_unsaved", lambda *args, **kwargs: None):
+                    result = services.appeal_submit(submission=submission, send_email=False)
             else:
-                result = services.appeal_submit(submission=submission)
+                result = services.appeal_submit(submission=submission, send_email=False)
         appeal, code = result.appeal, result.access_code
         if target == S.SUBMITTED:
             return appeal
@@ -138,56 +137,31 @@ class _Runner:
             )
         if action == "sign_for":
             return services.appeal_sign_for(appeal_id=pk, user=self.officer(appeal))
-        if action == "info_request" and _routing_service("appeal_request_information") is not None:
+        if action == "info_request":
             # Asking the appellant pauses the deadline clock; the supplement resumes it.
-            _routing_service("appeal_request_information")(
+            services.appeal_request_information(
                 appeal_id=pk, user=self.officer(appeal), question=rng.choice(texts.INFO_REQUESTS)
             )
             return Appeal.objects.get(pk=pk)
-        if action == "supplement" and _routing_service("appeal_provide_information") is not None:
-            _routing_service("appeal_provide_information")(
-                appeal_id=pk, access_code=code, body=rng.choice(texts.SUPPLEMENTS)
-            )
-            return Appeal.objects.get(pk=pk)
-        if action in ("contact", "info_request", "note"):
-            kind = {
-                "contact": AppealMessage.Kind.CONTACT,
-                "info_request": AppealMessage.Kind.INFO_REQUEST,
-                "note": AppealMessage.Kind.INTERNAL_NOTE,
-            }[action]
-            body = rng.choice(
-                {"contact": texts.CONTACT_NOTES, "info_request": texts.INFO_REQUESTS, "note": texts.INTERNAL_NOTES}[
-                    action
-                ]
-            )
-            services.appeal_add_message(appeal_id=pk, kind=kind, body=body, actor=self.officer(appeal))
-            return Appeal.objects.get(pk=pk)
         if action == "supplement":
-            services.appeal_add_message(
-                appeal_id=pk,
-                kind=AppealMessage.Kind.APPELLANT,
-                body=rng.choice(texts.SUPPLEMENTS),
-                actor=services.APPELLANT,
-            )
+            services.appeal_provide_information(appeal_id=pk, access_code=code, body=rng.choice(texts.SUPPLEMENTS))
+            return Appeal.objects.get(pk=pk)
+        if action in ("contact", "note"):
+            kind = AppealMessage.Kind.CONTACT if action == "contact" else AppealMessage.Kind.INTERNAL_NOTE
+            body = rng.choice(texts.CONTACT_NOTES if action == "contact" else texts.INTERNAL_NOTES)
+            services.appeal_add_message(appeal_id=pk, kind=kind, body=body, actor=self.officer(appeal))
             return Appeal.objects.get(pk=pk)
         if action == "co_handle":
             bureau = self._co_bureau(appeal)
-            invite = _routing_service("cohandling_invite")
-            if invite is not None:
-                request = rng.choice(texts.CO_HANDLING_REQUESTS)
-                invite(appeal_id=pk, user=self.officer(appeal), bureau_id=bureau.pk, request=request)
-            else:
-                co_handle_invite(appeal_id=pk, user=self.officer(appeal), bureau=bureau)
+            request = rng.choice(texts.CO_HANDLING_REQUESTS)
+            services.cohandling_invite(appeal_id=pk, user=self.officer(appeal), bureau_id=bureau.pk, request=request)
             return Appeal.objects.get(pk=pk)
         if action == "co_handle_respond":
             invite = appeal.co_handlings.filter(status=CoHandling.Status.INVITED).first()
             if invite is not None:
                 responder = org.officers[invite.bureau_id][0]
-                submit = _routing_service("cohandling_submit")
-                if submit is not None:
-                    submit(cohandling_id=invite.pk, user=responder, response=rng.choice(texts.CO_HANDLING_RESPONSES))
-                else:
-                    co_handle_respond(co_handling_id=invite.pk, user=responder)
+                response = rng.choice(texts.CO_HANDLING_RESPONSES)
+                services.cohandling_submit(cohandling_id=invite.pk, user=responder, response=response)
             return Appeal.objects.get(pk=pk)
         if action == "extension_request":
             services.extension_request(
@@ -245,69 +219,6 @@ class _Runner:
             if region_id == appeal.region_id and type_code not in ("dispatch",) and b.pk != appeal.bureau_id
         ]
         return self.rng.choice(options)
-
-
-def _routing_service(name: str):
-    """A service from ``routing.services`` (co-handling, information requests) when it exists."""
-    try:
-        from routing import services as routing_services
-    except ImportError:
-        return None
-    return getattr(routing_services, name, None)
-
-
-def co_handle_invite(*, appeal_id: int, user, bureau: Bureau) -> CoHandling:
-    """协办 invitation written like a service (locked row, audit event, outbox in one transaction).
-
-    Used only when ``routing.services.cohandling_invite`` is not available.
-    """
-    with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
-        now = timezone.now()
-        invite = CoHandling.objects.create(
-            appeal=appeal,
-            bureau=bureau,
-            request=random.choice(texts.CO_HANDLING_REQUESTS),  # noqa: S311
-            invited_by=user,
-            due_at=now + timedelta(days=3),
-            created_at=now,
-        )
-        appeal.version += 1
-        appeal.save(update_fields=["version", "updated_at"])
-        audit.record_event(
-            appeal=appeal,
-            kind="co_handling_invited",
-            actor=user,
-            data={"co_handling_id": invite.pk, "bureau_id": bureau.pk, "bureau": bureau.name},
-            at=now,
-        )
-        outbox.emit("cohandling.invited", appeal=appeal, bureau=bureau, payload={"co_handling_id": invite.pk})
-    return invite
-
-
-def co_handle_respond(*, co_handling_id: int, user) -> CoHandling:
-    """The co-handling bureau's opinion, recorded like ``co_handle_invite``."""
-    with transaction.atomic():
-        invite = CoHandling.objects.select_for_update().get(pk=co_handling_id)
-        appeal = Appeal.objects.select_for_update().get(pk=invite.appeal_id)
-        now = timezone.now()
-        invite.status = CoHandling.Status.SUBMITTED
-        invite.response = random.choice(texts.CO_HANDLING_RESPONSES)  # noqa: S311
-        invite.responded_by = user
-        invite.responded_at = now
-        invite.save()
-        appeal.version += 1
-        appeal.save(update_fields=["version", "updated_at"])
-        audit.record_event(
-            appeal=appeal,
-            kind="co_handling_responded",
-            actor=user,
-            reason=invite.response,
-            data={"co_handling_id": invite.pk, "bureau_id": invite.bureau_id},
-            at=now,
-        )
-        outbox.emit("cohandling.responded", appeal=appeal, payload={"co_handling_id": invite.pk})
-    return invite
 
 
 def seed_appeals(

@@ -17,6 +17,7 @@ from appeals import validators
 from appeals.models import EnterpriseSize, Industry, RatingLevel, Urgency
 from appeals.portal import uploads
 from appeals.portal.text import clean_text
+from appeals.services import AppealSubmission
 from routing.decisions import routing_table
 from routing.models import Category, Region
 
@@ -254,6 +255,11 @@ class AppealForm(PortalForm):
         if cleaned.get("urgency") != Urgency.URGENT:
             cleaned["urgency_reason"] = ""
         return cleaned
+
+    def submission(self) -> AppealSubmission:
+        """The validated form as the service's input (call after ``is_valid()``)."""
+        data = self.cleaned_data
+        return AppealSubmission.from_cleaned(data, channel="web", idempotency_key=data["idempotency_token"])
 
 
 # Friendlier "required" messages, per field: what to type rather than "this field is required".

@@ -19,13 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appeals import presenters, selectors, services, services_followup
+from appeals import presenters, selectors, services
 from appeals.models import OPEN_STATES, Appeal, AppealState, Attachment, RatingLevel
 from appeals.portal import limits
 from appeals.portal import session as portal_session
 from appeals.portal.forms import AppealForm, LookupForm, RatingForm, SupplementForm, WithdrawForm
 from appeals.portal.uploads import safe_name
-from appeals.tasks import queue_submission_email
 from routing.decisions import routing_table
 from routing.models import Category
 
@@ -92,24 +91,7 @@ def submit(request):
         context = _submit_context(form, [safe_name(f.name) for f in data["attachments"]])
         return _limited(request, form, template, wait, context)
     token = data["idempotency_token"]
-    submission = services.AppealSubmission(
-        enterprise_name=data["enterprise_name"],
-        credit_code=data["credit_code"],
-        region=data["region"],
-        industry=data["industry"],
-        enterprise_size=data["enterprise_size"],
-        contact_name=data["contact_name"],
-        contact_phone=data["contact_phone"],
-        contact_email=data["contact_email"],
-        category=data["category"],
-        title=data["title"],
-        description=data["description"],
-        urgency=data["urgency"],
-        urgency_reason=data["urgency_reason"],
-        channel="web",
-        attachments=data["attachments"],
-        idempotency_key=token,
-    )
+    submission = form.submission()
     try:
         result = services.appeal_submit(submission=submission)
     except services.DuplicateSubmission:
@@ -119,7 +101,6 @@ def submit(request):
         context = _submit_context(form, [safe_name(f.name) for f in data["attachments"]])
         return render(request, template, context, status=exc.status)
     portal_session.remember_confirmation(request, str(token), result.appeal.tracking_number, result.access_code)
-    queue_submission_email(result.appeal, result.access_code)
     return redirect("portal:confirmation", token=token)
 
 
@@ -206,7 +187,7 @@ def _status_context(appeal: Appeal, **forms) -> dict:
         "can_supplement": appeal.state in OPEN_STATES,
         "can_withdraw": appeal.state in OPEN_STATES,
         "can_rate": appeal.state == AppealState.REPLIED,
-        "can_follow_up": services_followup.followup_allowed(appeal),
+        "can_follow_up": selectors.followup_allowed(appeal),
         "reopened": appeal.reopen_count > 0 and appeal.state in OPEN_STATES,
         "rating_levels": RatingLevel,
         "supplement_form": forms.get("supplement_form") or SupplementForm(),
@@ -337,7 +318,7 @@ def follow_up(request, tracking_number: str):
     if not form.is_valid():
         return render(request, "portal/status.html", _status_context(appeal, followup_form=form), status=400)
     try:
-        services_followup.appeal_followup_rate(
+        services.appeal_followup_rate(
             appeal_id=appeal.pk,
             access_code=code,
             level=form.cleaned_data["level"],

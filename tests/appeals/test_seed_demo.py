@@ -91,6 +91,22 @@ def test_service_path_seed():
         for code in Enterprise.objects.values_list("credit_code", flat=True):
             validate_credit_code(code)
 
+    def check_history_is_not_delivered_and_the_dashboard_is_built(seeded):
+        from analytics import rollups
+        from analytics.models import AppealFact, RollupCursor
+        from notifications.models import Delivery
+
+        history = OutboxEvent.objects.all()
+        assert history.exists() and not history.filter(processed_at__isnull=True).exists()
+        assert all(e.payload.get("demo_history") for e in history), "labelled as never sent"
+        assert not Delivery.objects.exists()
+        assert AppealFact.objects.count() == Appeal.objects.count()
+        assert (
+            RollupCursor.objects.get(name=rollups.CURSOR).last_event_id
+            == AppealEvent.objects.order_by("-pk").first().pk
+        )
+        assert "未发送" in seeded
+
     def check_if_empty_does_nothing_when_appeals_exist(seeded):
         before = Appeal.objects.count()
         out = _seed("--if-empty", "--appeals", "5")
@@ -102,6 +118,7 @@ def test_service_path_seed():
     check_a_login_per_role_with_the_demo_password(seeded)
     check_history_is_spread_over_ten_weeks_with_overdue_appeals(seeded)
     check_real_side_records(seeded)
+    check_history_is_not_delivered_and_the_dashboard_is_built(seeded)
     check_if_empty_does_nothing_when_appeals_exist(seeded)
 
 

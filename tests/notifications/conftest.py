@@ -37,7 +37,7 @@ def _plain_routing(monkeypatch):
     The notification tests are about what happens *after* routing; pinning the decision keeps them
     independent of the classifier and rule engine (tested in tests/routing) and fast.
     """
-    from appeals import services
+    from appeals.services import submission
     from routing.decisions import RoutingDecision
     from routing.models import Bureau
 
@@ -45,4 +45,4 @@ def _plain_routing(monkeypatch):
         bureau = Bureau.objects.filter(region=region, bureau_type=category.default_bureau_type, is_active=True).first()
         return RoutingDecision(bureau=bureau, explanation={"reason": "test"}, routed_category=category)
 
-    monkeypatch.setattr(services, "decide", decide)
+    monkeypatch.setattr(submission, "decide", decide)

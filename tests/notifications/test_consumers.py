@@ -314,7 +314,7 @@ def test_unsubscribe_stops_events(hrss, officer):
             "appeal_id": None,
             "bureau_id": hrss.pk,
         }
-        await database_sync_to_async(realtime.publish_event)(message)
+        await database_sync_to_async(realtime.publish_events)([message])
         assert await comm.receive_nothing(timeout=0.2)
         await comm.disconnect()
 
@@ -329,7 +329,7 @@ def test_publishing_errors_are_logged_not_raised(monkeypatch, caplog):
             raise ConnectionError("redis down")
 
     monkeypatch.setattr(realtime, "get_channel_layer", lambda: Broken())
-    ok = realtime.publish_event({"type": "event", "event": "appeal.triage", "appeal_id": None, "bureau_id": 3})
+    ok = realtime.publish_events([{"type": "event", "event": "appeal.triage", "appeal_id": None, "bureau_id": 3}])
     assert ok is False
     assert "Could not publish" in caplog.text
 

@@ -52,7 +52,7 @@ def test_event_fan_out_over_redis_respects_bureaus(redis_layer, hrss, finance, o
             await comm.send_json_to({"action": "subscribe", "group": bureau_group(bureau.pk)})
             assert (await comm.receive_json_from(timeout=3))["type"] == "subscribed"
         # Published from synchronous code, as a commit hook does (the long-lived publisher loop).
-        assert await database_sync_to_async(realtime.publish_event)(message)
+        assert await database_sync_to_async(realtime.publish_events)([message])
         received = await ours.receive_json_from(timeout=3)
         assert (received["event"], received["group"]) == ("appeal.dispatched", f"bureau.{hrss.pk}")
         assert await theirs.receive_nothing(timeout=0.3)

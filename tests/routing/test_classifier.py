@@ -9,8 +9,8 @@ import pytest
 
 from appeals import services
 from routing import classifier
+from routing.learning import harvest_training_examples
 from routing.models import ClassifierModel, TrainingExample
-from routing.services import harvest_training_examples
 from routing.tasks import retrain_classifier
 from tests import factories
 

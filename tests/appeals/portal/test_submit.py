@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from appeals import services
 from appeals.models import Appeal, AppealEvent, AppealState, Attachment, Enterprise
+from notifications import outbox
 from notifications.models import OutboxEvent
 from routing.models import Category
 from tests import factories
@@ -295,7 +295,7 @@ def test_failure_after_files_are_stored_saves_nothing_and_leaves_no_file(client,
         raise RuntimeError("outbox down")
 
     # Routing, audit and the attachment have been written when the outbox fails.
-    monkeypatch.setattr(services.outbox, "emit_many", explode)
+    monkeypatch.setattr(outbox, "emit_many", explode)
     before = _counts()
     client.raise_request_exception = False
     response = client.post(SUBMIT, form_data(portal_city, attachments=[upload("a.pdf", PDF_BYTES)]))

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from appeals import services, services_followup
+from appeals import services
 from appeals.models import AppealEvent, AppealState, Rating, RatingLevel
 from appeals.tasks import close_unrated_appeals
 from config.celery import app as celery_app
@@ -56,20 +56,20 @@ def test_follow_up_only_after_closing_and_only_once(portal_city, officer):
     submitted = _replied(portal_city, officer)
     appeal_id, code = submitted.appeal.pk, submitted.access_code
     with pytest.raises(services.StateConflict):
-        services_followup.appeal_followup_rate(appeal_id=appeal_id, access_code=code, level=4, resolved=True)
+        services.appeal_followup_rate(appeal_id=appeal_id, access_code=code, level=4, resolved=True)
     services.appeal_rate(appeal_id=appeal_id, access_code=code, level=4, resolved=True)
     with pytest.raises(services.NotAllowed):
-        services_followup.appeal_followup_rate(appeal_id=appeal_id, access_code="WRONG123", level=4, resolved=True)
+        services.appeal_followup_rate(appeal_id=appeal_id, access_code="WRONG123", level=4, resolved=True)
     with pytest.raises(services.InvalidInput):
-        services_followup.appeal_followup_rate(appeal_id=appeal_id, access_code=code, level=9, resolved=True)
-    rating = services_followup.appeal_followup_rate(
+        services.appeal_followup_rate(appeal_id=appeal_id, access_code=code, level=9, resolved=True)
+    rating = services.appeal_followup_rate(
         appeal_id=appeal_id, access_code=code, level=2, resolved=False, comment=" 又出问题了 "
     )
     assert rating.is_followup and rating.comment == "又出问题了"
     submitted.appeal.refresh_from_db()
     assert submitted.appeal.state == AppealState.CLOSED  # a follow-up never re-opens
     with pytest.raises(services.StateConflict):
-        services_followup.appeal_followup_rate(appeal_id=appeal_id, access_code=code, level=5, resolved=True)
+        services.appeal_followup_rate(appeal_id=appeal_id, access_code=code, level=5, resolved=True)
     from appeals.audit import verify_chain
 
     assert verify_chain(AppealEvent.objects.filter(appeal_id=appeal_id).order_by("seq")) == []

@@ -1,12 +1,8 @@
-"""The deadline sweep: warning (临期预警), urge (催办) and supervision (督办), once each.
+"""The deadline sweep (escalation): warning (临期预警), urge (催办) and supervision (督办), once each.
 
-Which deadline an appeal is measured against depends on its state:
-
-* dispatched → ``sign_for_due`` (the clock started at ``dispatched_at``);
-* handling or in review → ``reply_due`` (the clock started at ``signed_at``).
-
-Returned appeals wait on the dispatcher's arbitration and paused appeals wait on the appellant:
-neither is swept.
+Which deadline an appeal is measured against is ``appeals.selectors.deadlines.running_deadline``
+(sign-for while dispatched, the reply while handling or in review). Returned appeals wait on the
+dispatcher's arbitration and paused appeals wait on the appellant: neither is swept.
 
 Separately, the **first contact** (首次联系, default 24 hours after signing for): a handling or in-review
 appeal whose ``first_contact_due`` has passed with no contact recorded gets one reminder to its
@@ -33,15 +29,15 @@ and the outbox row. On SQLite (no row locks) the conditional UPDATE alone guaran
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from appeals import audit
 from appeals.models import Appeal, AppealState
+from appeals.selectors.deadlines import Clock, running_deadline
+from appeals.services.runner import SYSTEM, record
 from notifications import outbox
 from routing import deadlines
 from routing.classifier import routing_setting
@@ -57,22 +53,11 @@ STEPS = [
 SWEPT_STATES = (AppealState.DISPATCHED, AppealState.HANDLING, AppealState.REVIEW)
 
 
-@dataclass
-class Clock:
-    name: str  # "sign_for" or "reply"
-    started: datetime
-    due: datetime
-
-
 def clock_for(appeal: Appeal) -> Clock | None:
-    """The deadline the appeal is currently measured against, or None (not swept)."""
+    """The deadline the sweep measures the appeal against now, or None (not swept while paused)."""
     if appeal.paused_at is not None:
         return None
-    if appeal.state == AppealState.DISPATCHED and appeal.sign_for_due:
-        return Clock("sign_for", appeal.dispatched_at or appeal.submitted_at, appeal.sign_for_due)
-    if appeal.state in (AppealState.HANDLING, AppealState.REVIEW) and appeal.reply_due:
-        return Clock("reply", appeal.signed_at or appeal.dispatched_at or appeal.submitted_at, appeal.reply_due)
-    return None
+    return running_deadline(appeal)
 
 
 def warning_time(clock: Clock) -> datetime:
@@ -135,7 +120,7 @@ def sweep_appeal(appeal_id: int, *, now: datetime | None = None) -> str | None:
             "overdue_working_hours": round(overdue.total_seconds() / 3600, 1),
             "also_marked": [STEPS[i][1] for i in pending[:-1]],
         }
-        audit.record_event(appeal=appeal, kind=kind, actor=audit.SYSTEM, data=data, at=now)
+        record(appeal, kind=kind, actor=SYSTEM, data=data, at=now)
         outbox.emit(event_type, appeal=appeal, payload=data)
         return event_type
 
@@ -181,7 +166,7 @@ def sweep_first_contact(appeal_id: int, *, now: datetime | None = None) -> bool:
             "due": appeal.first_contact_due.isoformat(),
             "overdue_hours": round(overdue.total_seconds() / 3600, 1),
         }
-        audit.record_event(appeal=appeal, kind="first_contact_overdue", actor=audit.SYSTEM, data=data, at=now)
+        record(appeal, kind="first_contact_overdue", actor=SYSTEM, data=data, at=now)
         outbox.emit(FIRST_CONTACT_EVENT, appeal=appeal, payload=data)
         return True
 

@@ -12,9 +12,9 @@ from django.db import connection, connections
 
 from appeals import services
 from appeals.models import Appeal, AppealEvent, AppealMessage
+from appeals.services import run_sweep
+from appeals.tasks import deadline_sweep
 from notifications.models import OutboxEvent
-from routing.sweep import run_sweep
-from routing.tasks import deadline_sweep
 from tests import factories
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -6,10 +6,9 @@ import pytest
 
 from appeals import services
 from appeals.models import AppealEvent
-from appeals.services import InvalidInput, NotAllowed
+from appeals.services import InvalidInput, NotAllowed, appeal_reassign
 from notifications.models import OutboxEvent
 from routing.models import Bureau
-from routing.services import appeal_reassign
 from tests import factories
 
 

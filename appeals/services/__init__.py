@@ -1,0 +1,99 @@
+"""Every write to an appeal goes through a service in this package.
+
+A service locks the appeal row, checks the version the user saw, the state and the permission,
+changes the row, and commits it with its audit event and outbox row in one transaction
+(``runner``). Nothing that talks to the network runs inside the transaction; deliveries happen
+after commit from the outbox. Errors a person can act on are ``appeals.errors`` classes:
+``InvalidInput`` (HTTP 400), ``NotAllowed`` (403), ``StateConflict`` (409).
+
+Modules, by what they do:
+
+* ``submission`` — filing a new appeal (routing, files, confirmation e-mail);
+* ``dispatch`` — dispatch from triage, re-route, arbitration of a return, rejection;
+* ``assignment`` — automatic assignment inside the bureau, the lead's reassignment;
+* ``handling`` — sign for, return, reply and the lead's review;
+* ``messages`` — notes, contact records, the information request and its answer;
+* ``clocks`` — the paused clock and extensions;
+* ``cohandling`` — 主办/协办;
+* ``appellant`` — withdraw, rating, default rating, follow-up rating;
+* ``merging`` — 并单 and telling merged appeals' appellants the outcome;
+* ``escalation`` — the deadline sweep (warning, 催办, 督办, first contact);
+* ``privacy`` — unmasking and downloading personal data, logged;
+* ``attachments``, ``runner`` — the shared parts.
+
+Import public names from here (``from appeals.services import appeal_submit``).
+"""
+
+from appeals.errors import AppealError, DuplicateSubmission, InvalidInput, NotAllowed, StateConflict
+from appeals.services.appellant import appeal_close_unrated, appeal_followup_rate, appeal_rate, appeal_withdraw
+from appeals.services.assignment import appeal_reassign, auto_assign
+from appeals.services.clocks import (
+    appeal_resume_clock,
+    extension_decide,
+    extension_limits,
+    extension_request,
+    may_request_extension,
+    pause_clock,
+    resume_clock,
+)
+from appeals.services.cohandling import cohandling_decline, cohandling_invite, cohandling_submit
+from appeals.services.dispatch import appeal_arbitrate_return, appeal_dispatch, appeal_reject, appeal_reroute
+from appeals.services.escalation import run_sweep
+from appeals.services.handling import (
+    appeal_approve_reply,
+    appeal_return,
+    appeal_send_back,
+    appeal_sign_for,
+    appeal_submit_reply,
+)
+from appeals.services.merging import appeal_merge, notify_merged_followers
+from appeals.services.messages import appeal_add_message, appeal_provide_information, appeal_request_information
+from appeals.services.privacy import appeal_reveal_phone, attachment_download_record
+from appeals.services.runner import APPELLANT, SYSTEM
+from appeals.services.submission import AppealSubmission, SubmittedAppeal, appeal_submit
+
+__all__ = [
+    "APPELLANT",
+    "SYSTEM",
+    "AppealError",
+    "AppealSubmission",
+    "DuplicateSubmission",
+    "InvalidInput",
+    "NotAllowed",
+    "StateConflict",
+    "SubmittedAppeal",
+    "appeal_add_message",
+    "appeal_approve_reply",
+    "appeal_arbitrate_return",
+    "appeal_close_unrated",
+    "appeal_dispatch",
+    "appeal_followup_rate",
+    "appeal_merge",
+    "appeal_provide_information",
+    "appeal_rate",
+    "appeal_reassign",
+    "appeal_reject",
+    "appeal_request_information",
+    "appeal_reroute",
+    "appeal_resume_clock",
+    "appeal_return",
+    "appeal_reveal_phone",
+    "appeal_send_back",
+    "appeal_sign_for",
+    "appeal_submit",
+    "appeal_submit_reply",
+    "appeal_withdraw",
+    "attachment_download_record",
+    "auto_assign",
+    "cohandling_decline",
+    "cohandling_invite",
+    "cohandling_submit",
+    "extension_decide",
+    "extension_limits",
+    "extension_request",
+    "may_request_extension",
+    "notify_merged_followers",
+    "pause_clock",
+    "resume_clock",
+    "run_sweep",
+]
