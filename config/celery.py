@@ -15,6 +15,12 @@ app.autodiscover_tasks()
 
 # Every periodic job, with why it runs when it runs. Times are Asia/Shanghai (CELERY_TIMEZONE).
 app.conf.beat_schedule = {
+    # Knowledge base: retire articles past their end date and warn owners KNOWLEDGE["EXPIRY_WARNING_DAYS"]
+    # ahead. Daily at 06:30 so owners read the warning at the start of the day; idempotent.
+    "knowledge-expiry-sweep": {
+        "task": "knowledge.tasks.expiry_sweep",
+        "schedule": crontab(minute=30, hour=6),
+    },
     # Appeals: close replied appeals left unrated past HUYING["DEFAULT_RATING_DAYS"] as 基本满意 (default).
     # Hourly: the period is counted in days, so an appeal closes at most an hour late; idempotent.
     "appeals-close-unrated": {

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "appeals.api",
     "notifications",
     "analytics",
+    "knowledge",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -423,3 +424,20 @@ ROUTING = {
     # Co-handling: working days a co-handler has for its part unless the inviter says otherwise.
     "COHANDLING_WORKING_DAYS": env_int("ROUTING_COHANDLING_WORKING_DAYS", 3),
 }
+
+# --- Knowledge base (政策问答; knowledge app; docs/knowledge.md) ----------------------------------
+
+KNOWLEDGE = {
+    # Owners (author and bureau leads) are told this many days before an article's end date.
+    "EXPIRY_WARNING_DAYS": env_int("KNOWLEDGE_EXPIRY_WARNING_DAYS", 14),
+    # A suggestion needs at least this cosine similarity to be shown (bench/knowledge_suggest.py).
+    "MIN_SCORE": float(os.environ.get("KNOWLEDGE_MIN_SCORE", "0.18")),
+    # Articles of another category than the one chosen on the form are discounted by this factor.
+    "OTHER_CATEGORY_FACTOR": float(os.environ.get("KNOWLEDGE_OTHER_CATEGORY_FACTOR", "0.7")),
+    # n-grams found in more than this share of articles are ignored (they match everything).
+    "MAX_DOCUMENT_FREQUENCY": float(os.environ.get("KNOWLEDGE_MAX_DOCUMENT_FREQUENCY", "0.2")),
+    # Each process checks this often whether articles were published, edited or retired.
+    "INDEX_CHECK_SECONDS": env_int("KNOWLEDGE_INDEX_CHECK_SECONDS", 5),
+}
+# Suggestion requests from one client address while typing (the form asks at most every ~0.6 s).
+PORTAL_RATE_LIMITS["knowledge_suggest"] = os.environ.get("PORTAL_RATE_KNOWLEDGE_SUGGEST", "120/m")

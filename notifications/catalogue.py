@@ -77,6 +77,9 @@ EVENTS: dict[str, EventSpec] = {
         staff_channels=(INBOX, EMAIL, SMS),
     ),
     "report.ready": EventSpec(_("周报已生成"), audiences=("managers",), staff_defaults=frozenset({INBOX, EMAIL})),
+    "knowledge.expiring": EventSpec(
+        _("政策问答即将到期"), audiences=("author", "bureau_leads"), staff_defaults=frozenset({INBOX, EMAIL})
+    ),
 }
 
 # Aliases other parts of the code may emit for the same thing.
