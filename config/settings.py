@@ -438,6 +438,8 @@ KNOWLEDGE = {
     "MAX_DOCUMENT_FREQUENCY": float(os.environ.get("KNOWLEDGE_MAX_DOCUMENT_FREQUENCY", "0.2")),
     # Each process checks this often whether articles were published, edited or retired.
     "INDEX_CHECK_SECONDS": env_int("KNOWLEDGE_INDEX_CHECK_SECONDS", 5),
+    # Rebuild a changed index in a background thread while the old one keeps answering.
+    "BACKGROUND_REBUILD": env_bool("KNOWLEDGE_BACKGROUND_REBUILD", True),
 }
 # Suggestion requests from one client address while typing (the form asks at most every ~0.6 s).
 PORTAL_RATE_LIMITS["knowledge_suggest"] = os.environ.get("PORTAL_RATE_KNOWLEDGE_SUGGEST", "120/m")

@@ -9,9 +9,11 @@ of live articles changes; it checks for changes at most every ``KNOWLEDGE["INDEX
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +24,8 @@ from django.utils import timezone
 
 from knowledge.models import Article
 from knowledge.text import match_features
+
+logger = logging.getLogger(__name__)
 
 
 def knowledge_setting(name: str, default):
@@ -60,10 +64,17 @@ class SuggestionIndex:
         # postings would make every query walk most of the index.
         max_df = max(2, int(total * knowledge_setting("MAX_DOCUMENT_FREQUENCY", 0.2)))
         self.idf = {f: math.log((1 + total) / (1 + df)) + 1.0 for f, df in document_frequency.items() if df <= max_df}
-        self.postings: dict[str, list[tuple[int, float]]] = {}
+        positions: dict[str, array] = {}
+        weights: dict[str, array] = {}
         for position, (_article, features) in enumerate(rows):
             for feature, weight in _vector(features, self.idf).items():
-                self.postings.setdefault(feature, []).append((position, weight))
+                if feature not in positions:
+                    positions[feature] = array("i")
+                    weights[feature] = array("f")
+                positions[feature].append(position)
+                weights[feature].append(weight)
+        # Two packed arrays per feature: about a tenth of the memory of lists of tuples.
+        self.postings: dict[str, tuple[array, array]] = {f: (positions[f], weights[f]) for f in positions}
 
     def search(
         self,
@@ -84,9 +95,17 @@ class SuggestionIndex:
         query = _vector(match_features(text), self.idf)
         if not query:
             return []
+        # A long description has hundreds of n-grams; its most distinctive ones decide the ranking,
+        # and walking only their postings bounds the cost of a query whatever its length.
+        top = knowledge_setting("MAX_QUERY_FEATURES", 80)
+        if len(query) > top:
+            query = dict(sorted(query.items(), key=lambda item: -item[1])[:top])
         scores: dict[int, float] = {}
         for feature, weight in query.items():
-            for position, article_weight in self.postings.get(feature, ()):
+            posting = self.postings.get(feature)
+            if posting is None:
+                continue
+            for position, article_weight in zip(*posting, strict=True):
                 scores[position] = scores.get(position, 0.0) + weight * article_weight
         other_category = knowledge_setting("OTHER_CATEGORY_FACTOR", 0.7)
         threshold = knowledge_setting("MIN_SCORE", 0.18) if min_score is None else min_score
@@ -106,7 +125,7 @@ class SuggestionIndex:
 
 
 _lock = threading.Lock()
-_state: dict[str, object] = {"index": None, "generation": None, "checked": 0.0}
+_state: dict[str, object] = {"index": None, "generation": None, "checked": 0.0, "building": False}
 
 
 def _generation(today: date) -> tuple:
@@ -130,22 +149,57 @@ def _build(today: date) -> SuggestionIndex:
     return SuggestionIndex(rows)
 
 
+def _rebuild_in_background(today: date, generation: tuple) -> None:
+    from django.db import connection
+
+    try:
+        index = _build(today)
+        with _lock:
+            _state.update(index=index, generation=generation)
+    except Exception:  # a failed rebuild keeps serving the previous index; the next check retries
+        logger.exception("knowledge: rebuilding the suggestion index failed")
+    finally:
+        with _lock:
+            _state["building"] = False
+        connection.close()
+
+
 def current_index() -> SuggestionIndex:
-    """This process's index, rebuilt when the live articles have changed (checked every few seconds)."""
+    """This process's index, rebuilt when the live articles have changed (checked every few seconds).
+
+    The first index is built in the request that needs it. Later rebuilds run in a background thread
+    while the previous index keeps answering (``KNOWLEDGE["BACKGROUND_REBUILD"]``), so publishing an
+    article never makes a business wait for the whole index to be rebuilt.
+    """
     now = time.monotonic()
     index = _state["index"]
-    if isinstance(index, SuggestionIndex) and now - float(_state["checked"]) < knowledge_setting(  # type: ignore[arg-type]
-        "INDEX_CHECK_SECONDS", 5
-    ):
+    interval = knowledge_setting("INDEX_CHECK_SECONDS", 5)
+    if isinstance(index, SuggestionIndex) and now - float(_state["checked"]) < interval:  # type: ignore[arg-type]
         return index
     today = timezone.localdate()
     generation = _generation(today)
     with _lock:
-        if not isinstance(_state["index"], SuggestionIndex) or _state["generation"] != generation:
-            _state["index"] = _build(today)
-            _state["generation"] = generation
         _state["checked"] = now
-        return _state["index"]  # type: ignore[return-value]
+        index = _state["index"]
+        if isinstance(index, SuggestionIndex) and _state["generation"] == generation:
+            return index
+        if isinstance(index, SuggestionIndex) and knowledge_setting("BACKGROUND_REBUILD", True):
+            if not _state["building"]:
+                _state["building"] = True
+                threading.Thread(
+                    target=_rebuild_in_background, args=(today, generation), name="knowledge-index", daemon=True
+                ).start()
+            return index
+    built = _build(today)
+    with _lock:
+        _state.update(index=built, generation=generation)
+    return built
+
+
+def mark_stale() -> None:
+    """This process changed articles: check for changes on the next query instead of in a few seconds."""
+    with _lock:
+        _state["checked"] = 0.0
 
 
 def reset_index() -> None:

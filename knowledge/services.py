@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from appeals.models import Appeal, AppealState
 from appeals.permissions import user_bureau_id
-from knowledge.index import knowledge_setting, reset_index
+from knowledge.index import knowledge_setting, mark_stale
 from knowledge.models import Article, ArticleEvent, ArticleState, SuggestionSession
 from knowledge.text import name_variants, personal_data_left, redact
 from notifications import outbox
@@ -80,7 +80,7 @@ def _event(article: Article, kind: str, *, actor: Any = None, note: str = "", ch
 
 
 def _after_commit_reindex() -> None:
-    transaction.on_commit(reset_index)
+    transaction.on_commit(mark_stale)
 
 
 def _locked(article_id: int) -> Article:
@@ -327,7 +327,7 @@ def articles_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
             )
             warned += 1
     if expired:
-        transaction.on_commit(reset_index)
+        transaction.on_commit(mark_stale)
     return ExpirySweep(expired, warned)
 
 

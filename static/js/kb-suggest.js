@@ -11,6 +11,11 @@
   var title = document.getElementById("id_title");
   var description = document.getElementById("id_description");
   if (!form || !list || !title || !description) { return; }
+  // Show the answers right under the description, where the business is looking while it types.
+  var descriptionField = document.getElementById("field-description");
+  if (descriptionField && descriptionField.parentNode) {
+    descriptionField.parentNode.insertBefore(box, descriptionField.nextSibling);
+  }
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]");
   var token = (window.crypto && window.crypto.randomUUID) ? window.crypto.randomUUID() : "";
   var timer = null;

@@ -10,7 +10,7 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def _fresh_index(settings):
     # Every test sees its own articles at once (no 5-second check interval).
-    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "INDEX_CHECK_SECONDS": 0}
+    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "INDEX_CHECK_SECONDS": 0, "BACKGROUND_REBUILD": False}
     reset_index()
     yield
     reset_index()

@@ -110,3 +110,24 @@ def test_deflection_counts_by_category(articles, employment):
     [row] = selectors.deflection_by_category(start=today - timedelta(days=7), end=today)
     assert (row.sessions, row.opened, row.filed, row.deflected) == (4, 3, 1, 1)
     assert row.deflection_rate == pytest.approx(0.25)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_index_is_rebuilt_in_the_background_while_the_old_one_answers(settings, make_article, lead):
+    from knowledge import index as index_module
+
+    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "INDEX_CHECK_SECONDS": 0, "BACKGROUND_REBUILD": True}
+    first = make_article("企业招工难怎么办", "人社部门举办招聘会。")
+    old = index_module.current_index()
+    second = make_article("稳岗返还怎么申请", "在网上办事大厅申请稳岗返还。")
+    # The change is noticed, the old index answers at once, a thread builds the new one.
+    assert index_module.current_index() is old
+    for _ in range(200):
+        if not index_module._state["building"]:
+            break
+        import time
+
+        time.sleep(0.02)
+    new = index_module.current_index()
+    assert new is not old
+    assert {a.id for a in new.articles} == {first.pk, second.pk}

@@ -121,3 +121,20 @@ def test_deflection_page_for_managers_and_leads(client, lead, officer):
     assert client.get(reverse("knowledge:staff_deflection")).status_code == 200
     client.force_login(officer)
     assert client.get(reverse("knowledge:staff_deflection")).status_code == 403
+
+
+def test_replied_appeal_page_offers_promotion_and_it_lands_in_review(client, hrss, officer):
+    from appeals import services as appeal_services
+
+    submitted = factories.submit(region=hrss.region, title="稳岗返还怎么申请", contact_name="李四")
+    appeal_services.appeal_sign_for(appeal_id=submitted.appeal.pk, user=officer)
+    appeal_services.appeal_submit_reply(
+        appeal_id=submitted.appeal.pk, user=officer, reply="请登录人社网上办事大厅申请。"
+    )
+    client.force_login(officer)
+    page = client.get(reverse("console:appeal", args=[submitted.appeal.pk])).content.decode()
+    assert reverse("knowledge:staff_promote", args=[submitted.appeal.pk]) in page
+    response = client.post(reverse("knowledge:staff_promote", args=[submitted.appeal.pk]))
+    article = Article.objects.get(source_appeal=submitted.appeal)
+    assert response["Location"] == reverse("knowledge:staff_edit", args=[article.pk])
+    assert article.state == ArticleState.IN_REVIEW
