@@ -17,6 +17,12 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Knowledge base: retire articles past their end date and warn owners KNOWLEDGE["EXPIRY_WARNING_DAYS"]
     # ahead. Daily at 06:30 so owners read the warning at the start of the day; idempotent.
+    "alerts-detect": {
+        # Early warning: clusters, repeat filers, surges, sensitive words. Every 15 minutes so a
+        # sensitive matter is seen within the hour; each run reads only its recent window; idempotent.
+        "task": "alerts.tasks.detect",
+        "schedule": float(os.environ.get("ALERTS_DETECT_SECONDS", "900")),
+    },
     "knowledge-expiry-sweep": {
         "task": "knowledge.tasks.expiry_sweep",
         "schedule": crontab(minute=30, hour=6),

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "notifications",
     "analytics",
     "knowledge",
+    "alerts",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -443,3 +444,21 @@ KNOWLEDGE = {
 }
 # Suggestion requests from one client address while typing (the form asks at most every ~0.6 s).
 PORTAL_RATE_LIMITS["knowledge_suggest"] = os.environ.get("PORTAL_RATE_KNOWLEDGE_SUGGEST", "120/m")
+
+# --- Early warning (未诉先办; alerts app; docs/alerts.md) ------------------------------------------
+
+ALERTS = {
+    # Clusters: this many different businesses in one city and category, within this many days,
+    # whose texts are at least this similar (TF-IDF cosine of character n-grams).
+    "CLUSTER_DAYS": env_int("ALERTS_CLUSTER_DAYS", 7),
+    "CLUSTER_MIN_ENTERPRISES": env_int("ALERTS_CLUSTER_MIN_ENTERPRISES", 3),
+    "CLUSTER_SIMILARITY": float(os.environ.get("ALERTS_CLUSTER_SIMILARITY", "0.15")),
+    # Repeat filers: one business filing this many similar appeals within this many days.
+    "REPEAT_DAYS": env_int("ALERTS_REPEAT_DAYS", 30),
+    "REPEAT_MIN_APPEALS": env_int("ALERTS_REPEAT_MIN_APPEALS", 2),
+    "REPEAT_SIMILARITY": float(os.environ.get("ALERTS_REPEAT_SIMILARITY", "0.2")),
+    # Surges: the last 7 days of a city × category against this many previous weeks.
+    "SURGE_BASELINE_WEEKS": env_int("ALERTS_SURGE_BASELINE_WEEKS", 8),
+    # Sensitive words are looked for in appeals filed within this many hours (the job runs every 15 min).
+    "SENSITIVE_LOOKBACK_HOURS": env_int("ALERTS_SENSITIVE_LOOKBACK_HOURS", 48),
+}

@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/", include("appeals.api.urls")),
     # The knowledge base: public /kb/ pages and the staff editor under /staff/knowledge/.
     path("", include("knowledge.urls")),
+    # Early warning (未诉先办): the supervisors' board under /staff/alerts/.
+    path("", include("alerts.urls")),
     path("staff/login/", console_auth.StaffLoginView.as_view(), name="login"),
     path("staff/logout/", console_auth.StaffLogoutView.as_view(), name="logout"),
     path("staff/", include("appeals.console.urls")),
