@@ -72,6 +72,9 @@ class Alert(models.Model):
     @property
     def headline(self) -> str:
         """The title in the reader's language, built from the numbers in ``detail``."""
+        return self.headline_in()
+
+    def headline_in(self) -> str:
         d = self.detail or {}
         try:
             if self.kind == AlertKind.CLUSTER:

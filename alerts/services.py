@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts.detection import DETECTORS, Finding
@@ -46,6 +46,11 @@ def _existing(finding: Finding) -> Alert | None:
     return alert
 
 
+def _english(headline) -> str:
+    with translation.override("en"):
+        return headline()
+
+
 def alert_record(finding: Finding, *, now: datetime) -> str:
     """Raise a new alert for ``finding`` or add its new appeals to the alert already raised.
 
@@ -72,8 +77,9 @@ def alert_record(finding: Finding, *, now: datetime) -> str:
                 payload={
                     "alert_id": alert.pk,
                     "kind": alert.kind,
-                    "title": alert.title,
-                    "appeals": len(finding.appeal_ids),
+                    "alert_title": alert.title,
+                    "alert_title_en": _english(alert.headline_in),
+                    "alert_appeals": len(finding.appeal_ids),
                     "alert_url": settings.SITE_URL + reverse("alerts:board") + f"#alert-{alert.pk}",
                 },
                 broadcast=False,

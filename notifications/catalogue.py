@@ -77,9 +77,7 @@ EVENTS: dict[str, EventSpec] = {
         staff_channels=(INBOX, EMAIL, SMS),
     ),
     "report.ready": EventSpec(_("周报已生成"), audiences=("managers",), staff_defaults=frozenset({INBOX, EMAIL})),
-    "alert.raised": EventSpec(
-        _("新的诉求预警"), audiences=("supervisors",), staff_defaults=frozenset({INBOX, EMAIL})
-    ),
+    "alert.raised": EventSpec(_("新的诉求预警"), audiences=("supervisors",), staff_defaults=frozenset({INBOX, EMAIL})),
     "alert.sensitive": EventSpec(
         _("敏感事项预警（请在数小时内处理）"),
         audiences=("supervisors", "dispatchers"),
