@@ -15,6 +15,18 @@ app.autodiscover_tasks()
 
 # Every periodic job, with why it runs when it runs. Times are Asia/Shanghai (CELERY_TIMEZONE).
 app.conf.beat_schedule = {
+    # Knowledge base: retire articles past their end date and warn owners KNOWLEDGE["EXPIRY_WARNING_DAYS"]
+    # ahead. Daily at 06:30 so owners read the warning at the start of the day; idempotent.
+    "alerts-detect": {
+        # Early warning: clusters, repeat filers, surges, sensitive words. Every 15 minutes so a
+        # sensitive matter is seen within the hour; each run reads only its recent window; idempotent.
+        "task": "alerts.tasks.detect",
+        "schedule": float(os.environ.get("ALERTS_DETECT_SECONDS", "900")),
+    },
+    "knowledge-expiry-sweep": {
+        "task": "knowledge.tasks.expiry_sweep",
+        "schedule": crontab(minute=30, hour=6),
+    },
     # Appeals: close replied appeals left unrated past HUYING["DEFAULT_RATING_DAYS"] as 基本满意 (default).
     # Hourly: the period is counted in days, so an appeal closes at most an hour late; idempotent.
     "appeals-close-unrated": {

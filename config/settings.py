@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "appeals.api",
     "notifications",
     "analytics",
+    "knowledge",
+    "alerts",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -425,4 +427,41 @@ ROUTING = {
     "SUPERVISE_AFTER_WORKING_DAYS": env_int("ROUTING_SUPERVISE_AFTER_WORKING_DAYS", 2),
     # Co-handling: working days a co-handler has for its part unless the inviter says otherwise.
     "COHANDLING_WORKING_DAYS": env_int("ROUTING_COHANDLING_WORKING_DAYS", 3),
+}
+
+# --- Knowledge base (政策问答; knowledge app; docs/knowledge.md) ----------------------------------
+
+KNOWLEDGE = {
+    # Owners (author and bureau leads) are told this many days before an article's end date.
+    "EXPIRY_WARNING_DAYS": env_int("KNOWLEDGE_EXPIRY_WARNING_DAYS", 14),
+    # A suggestion needs at least this cosine similarity to be shown (bench/knowledge_suggest.py).
+    "MIN_SCORE": float(os.environ.get("KNOWLEDGE_MIN_SCORE", "0.18")),
+    # Articles of another category than the one chosen on the form are discounted by this factor.
+    "OTHER_CATEGORY_FACTOR": float(os.environ.get("KNOWLEDGE_OTHER_CATEGORY_FACTOR", "0.7")),
+    # n-grams found in more than this share of articles are ignored (they match everything).
+    "MAX_DOCUMENT_FREQUENCY": float(os.environ.get("KNOWLEDGE_MAX_DOCUMENT_FREQUENCY", "0.2")),
+    # Each process checks this often whether articles were published, edited or retired.
+    "INDEX_CHECK_SECONDS": env_int("KNOWLEDGE_INDEX_CHECK_SECONDS", 5),
+    # Rebuild a changed index in a background thread while the old one keeps answering.
+    "BACKGROUND_REBUILD": env_bool("KNOWLEDGE_BACKGROUND_REBUILD", True),
+}
+# Suggestion requests from one client address while typing (the form asks at most every ~0.6 s).
+PORTAL_RATE_LIMITS["knowledge_suggest"] = os.environ.get("PORTAL_RATE_KNOWLEDGE_SUGGEST", "120/m")
+
+# --- Early warning (未诉先办; alerts app; docs/alerts.md) ------------------------------------------
+
+ALERTS = {
+    # Clusters: this many different businesses in one city and category, within this many days,
+    # whose texts are at least this similar (TF-IDF cosine of character n-grams).
+    "CLUSTER_DAYS": env_int("ALERTS_CLUSTER_DAYS", 7),
+    "CLUSTER_MIN_ENTERPRISES": env_int("ALERTS_CLUSTER_MIN_ENTERPRISES", 3),
+    "CLUSTER_SIMILARITY": float(os.environ.get("ALERTS_CLUSTER_SIMILARITY", "0.15")),
+    # Repeat filers: one business filing this many similar appeals within this many days.
+    "REPEAT_DAYS": env_int("ALERTS_REPEAT_DAYS", 30),
+    "REPEAT_MIN_APPEALS": env_int("ALERTS_REPEAT_MIN_APPEALS", 2),
+    "REPEAT_SIMILARITY": float(os.environ.get("ALERTS_REPEAT_SIMILARITY", "0.2")),
+    # Surges: the last 7 days of a city × category against this many previous weeks.
+    "SURGE_BASELINE_WEEKS": env_int("ALERTS_SURGE_BASELINE_WEEKS", 8),
+    # Sensitive words are looked for in appeals filed within this many hours (the job runs every 15 min).
+    "SENSITIVE_LOOKBACK_HOURS": env_int("ALERTS_SENSITIVE_LOOKBACK_HOURS", 48),
 }

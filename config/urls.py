@@ -12,6 +12,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("appeals.api.urls")),
+    # The knowledge base: public /kb/ pages and the staff editor under /staff/knowledge/.
+    path("", include("knowledge.urls")),
+    # Early warning (未诉先办): the supervisors' board under /staff/alerts/.
+    path("", include("alerts.urls")),
     path("staff/login/", console_auth.StaffLoginView.as_view(), name="login"),
     path("staff/logout/", console_auth.StaffLogoutView.as_view(), name="logout"),
     path("staff/", include("appeals.console.urls")),

@@ -77,6 +77,16 @@ EVENTS: dict[str, EventSpec] = {
         staff_channels=(INBOX, EMAIL, SMS),
     ),
     "report.ready": EventSpec(_("周报已生成"), audiences=("managers",), staff_defaults=frozenset({INBOX, EMAIL})),
+    "alert.raised": EventSpec(_("新的诉求预警"), audiences=("supervisors",), staff_defaults=frozenset({INBOX, EMAIL})),
+    "alert.sensitive": EventSpec(
+        _("敏感事项预警（请在数小时内处理）"),
+        audiences=("supervisors", "dispatchers"),
+        staff_defaults=frozenset({INBOX, EMAIL}),
+        staff_channels=(INBOX, EMAIL, SMS),
+    ),
+    "knowledge.expiring": EventSpec(
+        _("政策问答即将到期"), audiences=("author", "bureau_leads"), staff_defaults=frozenset({INBOX, EMAIL})
+    ),
 }
 
 # Aliases other parts of the code may emit for the same thing.

@@ -75,6 +75,9 @@ def _audience_users(audience: str, event: OutboxEvent) -> list[Any]:
     if audience == "assignee":
         officer_id = event.payload.get("officer_id") or (appeal.officer_id if appeal is not None else None)
         return list(get_user_model().objects.filter(pk=officer_id, is_active=True)) if officer_id else []
+    if audience == "author":
+        author_id = event.payload.get("author_id")
+        return list(get_user_model().objects.filter(pk=author_id, is_active=True)) if author_id else []
     if audience == "cohandling_staff":
         target = event.payload.get("bureau_id") or event.bureau_id
         return users_with_perm("appeals.handle_appeal", bureau_id=target) if target else []

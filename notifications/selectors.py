@@ -27,6 +27,7 @@ AUDIENCE_PERMISSION = {
     "requester": "appeals.handle_appeal",
     "cohandling_staff": "appeals.handle_appeal",
     "bureau_leads": "appeals.review_appeal",
+    "author": "appeals.handle_appeal",
     "dispatchers": "appeals.dispatch_appeal",
     "supervisors": "appeals.supervise_appeal",
     "managers": "analytics.view_analytics",
