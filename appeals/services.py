@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
-from appeals import access_codes, audit
+from appeals import access_codes, audit, enterprise_history
 from appeals.models import (
     Appeal,
     AppealMessage,
@@ -192,6 +192,7 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
         channel=submission.channel,
         submitted_at=now,
     )
+    enterprise_history.record_filing(appeal=appeal, enterprise=enterprise)
     # Routed before the row is written, so the appeal is inserted once, already in its bureau or
     # in triage; the audit trail still records submission and routing as two events.
     from_state = appeal.state
