@@ -258,3 +258,43 @@ def test_small_chunks_stream_across_appeal_boundaries(appeals):
     out, _err, error = _verify("--chunk-size", "1")
     assert error is None, out
     assert "6 条办理记录" in out
+
+
+def test_migration_re_signs_intact_legacy_chains_and_leaves_broken_ones_reported(appeals):
+    """Chains written before keys existed (unkeyed SHA-256, no row digest, no head) after migration 0004."""
+    import importlib
+
+    from django.db.migrations.loader import MigrationLoader
+
+    first, second = appeals
+    for appeal in (first, second):
+        prev = ""
+        for event in AppealEvent.objects.filter(appeal=appeal).order_by("seq"):
+            event.prev_hash, event.row_digest, event.key_id = prev, "", ""
+            event.hash = audit.unkeyed_digest(prev_hash=prev, **audit.event_content(event))
+            attacker_sql(
+                f"UPDATE {EVENTS} SET prev_hash = %s, hash = %s, row_digest = '', key_id = '' WHERE id = %s",
+                [event.prev_hash, event.hash, event.pk],
+            )
+            prev = event.hash
+        attacker_sql(f"UPDATE {APPEALS} SET audit_head_seq = 0, audit_head_hash = '' WHERE id = %s", [appeal.pk])
+    # Someone had already edited the second appeal's legacy trail.
+    attacker_sql(f"UPDATE {EVENTS} SET reason = 'x' WHERE appeal_id = %s AND seq = 1", [second.pk])
+
+    migration = importlib.import_module("appeals.migrations.0004_sign_existing_audit_events")
+    # The models as migration 0004 sees them (plain managers, no append-only guard).
+    apps = MigrationLoader(connection).project_state(("appeals", "0004_sign_existing_audit_events")).apps
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # the triggers arrive only in 0005
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            migration.forwards(apps, None)
+        finally:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET session_replication_role = origin")
+
+    out, _err, error = _verify()
+    assert error is not None
+    assert not _lines(out, first)  # re-signed: verifies like any new chain
+    assert _kinds(out, second) == {"legacy_broken"}  # not blessed by the upgrade
+    assert {e.key_id for e in AppealEvent.objects.filter(appeal=first)} == {audit.DEV_KEY_ID}
