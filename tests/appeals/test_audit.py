@@ -146,3 +146,13 @@ def test_failed_transition_leaves_no_event(handled_appeal, officer):
     with pytest.raises(services.StateConflict):
         services.appeal_sign_for(appeal_id=handled_appeal.pk, user=officer)
     assert len(events(handled_appeal)) == before
+
+
+def test_deployment_check_requires_a_dedicated_audit_key(settings):
+    from appeals.checks import audit_key_configured
+
+    settings.AUDIT_KEYS = []
+    [error] = audit_key_configured(None)
+    assert error.id == "appeals.E001"
+    settings.AUDIT_KEYS = [("2026-12", "k" * 40)]
+    assert audit_key_configured(None) == []
