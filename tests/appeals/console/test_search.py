@@ -194,6 +194,16 @@ def test_rebuild_swaps_the_alias_with_no_gap(server, server_corpus, city):
     assert len(server.search_ids("租金")) == 1 and len(server.search_ids("招工")) == 2
 
 
+def test_first_rebuild_replaces_an_index_named_like_the_alias(server, hrss, city):
+    """Earlier releases wrote to a concrete index called <prefix>-appeals; the first rebuild takes its place."""
+    client = server.engine.client.raw
+    client.indices.create(index=server.alias, body={"mappings": {"properties": {"title": {"type": "text"}}}})
+    appeal = factories.submit(region=city, title="厂房租金减免").appeal
+    server.rebuild()
+    assert list(client.indices.get_alias(name=server.alias)) != [server.alias]
+    assert server.search_ids("租金") == [appeal.pk]
+
+
 def test_shards_and_replicas_come_from_settings(server, settings, server_corpus):
     settings.SEARCH_SHARDS, settings.SEARCH_REPLICAS = 2, 1
     server.rebuild()
