@@ -205,14 +205,17 @@ class ResilientSearch:
         return self.search(queryset, query).queryset
 
     def search_ids(self, query: str, *, limit: int = 100) -> list[int]:
+        global _server_down_until
         terms = parse_terms(query)
         if not terms:
             return []
-        try:
-            return self.engine.search_ids(terms, limit=limit)
-        except TRANSIENT_ERRORS:
-            logger.warning("Search server %s unreachable; searching the database", self.engine.url)
-            return self.database.search_ids(query, limit=limit)
+        if time.monotonic() >= _server_down_until:
+            try:
+                return self.engine.search_ids(terms, limit=limit)
+            except TRANSIENT_ERRORS:
+                _server_down_until = time.monotonic() + float(getattr(settings, "SEARCH_RETRY_AFTER_SECONDS", 30))
+                logger.warning("Search server %s unreachable; searching the database", self.engine.url)
+        return self.database.search_ids(query, limit=limit)
 
     def index_appeal(self, appeal: Any) -> None:
         self.engine.index_appeal(appeal)

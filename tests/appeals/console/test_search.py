@@ -266,7 +266,11 @@ def test_dead_server_falls_back_to_the_database_with_a_notice(db, hrss, settings
     assert ids(outcome.queryset) == {appeal.pk}
     assert outcome.backend == "database" and "全文检索服务暂时不可用" in outcome.notice
     assert search._server_down_until > 0  # the next searches skip the server for a while
+    calls = []
+    dead.engine.filter_ids = lambda *args, **kwargs: calls.append(args)  # type: ignore[method-assign]
+    assert ids(dead.search(Appeal.objects.all(), "招工").queryset) == {appeal.pk}
     assert dead.search_ids("招工") == [appeal.pk]
+    assert calls == []
 
 
 def test_filing_works_with_a_dead_server_and_a_dead_broker(
