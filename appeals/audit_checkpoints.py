@@ -171,7 +171,11 @@ def export_checkpoint(checkpoint: AuditCheckpoint, stream: IO[str]) -> None:
     """Write the checkpoint as JSON for an outside witness (heads as [id, tracking number, seq, hash])."""
     header = json.loads(_summary(checkpoint))
     header["signature"] = checkpoint.signature
-    header["algorithm"] = "HMAC-SHA256 over the sorted JSON of the other header fields"
+    header["algorithm"] = (
+        "signature = HMAC-SHA256 (audit key key_id) of the compact, key-sorted JSON of created_at, "
+        "appeal_count, event_count, heads_sha256 and key_id; heads_sha256 = SHA-256 of the heads as "
+        "lines 'id<TAB>tracking_number<TAB>seq<TAB>hash<LF>' in id order"
+    )
     body = json.dumps(header, ensure_ascii=False, sort_keys=True)
     stream.write(body[:-1] + ', "heads": [')
     for i, (pk, number, seq, head) in enumerate(iter_heads(checkpoint)):
