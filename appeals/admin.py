@@ -26,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from appeals import services, validators
+from appeals import enterprise_history, services, validators
 from appeals.models import (
     Appeal,
     AppealEvent,
@@ -35,6 +35,7 @@ from appeals.models import (
     CannedReply,
     CoHandling,
     Enterprise,
+    EnterpriseRevision,
     Extension,
     PiiAccessLog,
     Rating,
@@ -92,6 +93,13 @@ class EnterpriseForm(forms.ModelForm):
         return validators.normalise_phone(self.cleaned_data["phone"])
 
 
+class EnterpriseRevisionInline(ReadOnlyInline):
+    model = EnterpriseRevision
+    fields = ["recorded_at", "source", "tracking_number", "name", "region", "industry", "size", "contact_name", "phone"]
+    ordering = ["-recorded_at", "-id"]
+    verbose_name_plural = gettext_lazy("企业资料变更记录（新的在前）")
+
+
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
     form = EnterpriseForm
@@ -103,6 +111,14 @@ class EnterpriseAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     ordering = ["-created_at"]
     show_full_result_count = False
+    inlines = [EnterpriseRevisionInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # The enterprise's history keeps what the admin changed (appeals keep what they were filed with).
+        enterprise_history.record_revision(
+            enterprise=obj, source=EnterpriseRevision.Source.ADMIN, changed_by=request.user
+        )
 
 
 # --- Appeal: read-only inlines ----------------------------------------------------------------------
@@ -319,6 +335,9 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "enterprise",
+                    "enterprise_name",
+                    "enterprise_credit_code",
+                    "enterprise_now",
                     "region",
                     "industry",
                     "enterprise_size",
@@ -407,7 +426,14 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [
             f.name for f in Appeal._meta.concrete_fields if f.name not in ("id", "access_code_hash", "idempotency_key")
-        ]
+        ] + ["enterprise_now"]
+
+    @admin.display(description=gettext_lazy("企业资料现状"))
+    def enterprise_now(self, obj: Appeal) -> str:
+        """The Enterprise record today, when it differs from what the appeal was filed with."""
+        if not obj.enterprise_changed_since_filing:
+            return _("与提交时相同")
+        return _("已变更为：%(name)s（%(code)s）") % {"name": obj.enterprise.name, "code": obj.enterprise.credit_code}
 
     # Permission gates for showing actions; the services check each appeal again (bureau membership).
     def has_dispatch_permission(self, request) -> bool:

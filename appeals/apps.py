@@ -11,3 +11,5 @@ class AppealsConfig(AppConfig):
         from appeals import search
 
         search.connect_signals()
+        # Registers the daily audit checkpoint task (appeals.audit_checkpoint) and the deploy check.
+        from appeals import audit_checkpoints, checks  # noqa: F401

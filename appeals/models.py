@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -96,6 +97,52 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def revision_values(self) -> dict[str, Any]:
+        """The details an ``EnterpriseRevision`` keeps (what an appeal or the admin can change)."""
+        return {name: getattr(self, name) for name in EnterpriseRevision.TRACKED}
+
+
+class EnterpriseRevision(models.Model):
+    """The enterprise's details as they were from ``recorded_at`` on (its history, newest last).
+
+    A row is written whenever a filing or an admin edit changes a tracked detail, so a rename or
+    a clerk's typo never loses what the record said before (see ``appeals.enterprise_history``).
+    """
+
+    TRACKED = ("name", "region_id", "industry", "size", "contact_name", "phone", "email")
+
+    class Source(models.TextChoices):
+        FILING = "filing", _("提交诉求")
+        ADMIN = "admin", _("后台修改")
+        MIGRATION = "migration", _("升级时的现有资料")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="revisions")
+    name = models.CharField(_("企业名称"), max_length=200)
+    region = models.ForeignKey("routing.Region", verbose_name=_("所在地区"), on_delete=models.PROTECT, related_name="+")
+    industry = models.CharField(_("所属行业"), max_length=1, choices=Industry.choices)
+    size = models.CharField(_("企业规模"), max_length=10, choices=EnterpriseSize.choices)
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
+    # The filing that brought this version (empty for admin edits).
+    tracking_number = models.CharField(_("受理编号"), max_length=20, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["enterprise_id", "recorded_at", "id"]
+        verbose_name = _("企业资料变更记录")
+        verbose_name_plural = _("企业资料变更记录")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.name} @ {self.recorded_at:%Y-%m-%d}"
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.TRACKED}
+
 
 class AppealState(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
@@ -154,6 +201,10 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     enterprise = models.ForeignKey(Enterprise, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="appeals")
+    # The enterprise as it was filed with (set by ``snapshot_enterprise``): a later filing under
+    # another name updates the Enterprise record, never this appeal.
+    enterprise_name = models.CharField(_("提交时的企业名称"), max_length=200, blank=True)
+    enterprise_credit_code = models.CharField(_("提交时的统一社会信用代码"), max_length=18, blank=True)
     # Contact details as given with this appeal (the enterprise's may change later).
     contact_name = models.CharField(_("联系人"), max_length=50)
     contact_phone = models.CharField(_("联系电话"), max_length=20)
@@ -243,6 +294,10 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     # Incremented by every service write; a form posts the version it showed, so a stale form
     # gets a conflict instead of overwriting a colleague's change.
     version = models.PositiveIntegerField(default=0)
+    # The audit chain's head, written with every event (appeals.audit.record_events): deleting the
+    # newest events leaves the row pointing past the trail's end, which verify_audit reports.
+    audit_head_seq = models.PositiveIntegerField(default=0, editable=False)
+    audit_head_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AppealQuerySet.as_manager()
 
@@ -395,7 +450,33 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         """撤回 by the appellant (authorised by the access code, not a login)."""
         self.closed_at = at
 
+    # --- Filing ----------------------------------------------------------------------------------
+
+    def snapshot_enterprise(self, enterprise: Enterprise) -> None:
+        """Keep the enterprise's name and credit code as filed (region, industry and size already
+        live on the appeal); called once, when the appeal is created."""
+        self.enterprise = enterprise
+        self.enterprise_name = enterprise.name
+        self.enterprise_credit_code = enterprise.credit_code
+
     # --- Display helpers ----------------------------------------------------------------------
+
+    @property
+    def filed_enterprise_name(self) -> str:
+        """The name the appeal was filed under (rows written before snapshots fall back to today's)."""
+        return self.enterprise_name or self.enterprise.name
+
+    @property
+    def filed_credit_code(self) -> str:
+        return self.enterprise_credit_code or self.enterprise.credit_code
+
+    @property
+    def enterprise_changed_since_filing(self) -> bool:
+        """The Enterprise record now says something else than the appeal was filed with."""
+        return (self.filed_enterprise_name, self.filed_credit_code) != (
+            self.enterprise.name,
+            self.enterprise.credit_code,
+        )
 
     @property
     def is_open(self) -> bool:
@@ -641,8 +722,10 @@ class AppealEventQuerySet(models.QuerySet):
 class AppealEvent(models.Model):
     """One row of the audit trail (审核环节全程记录). Append-only, hash-chained per appeal.
 
-    ``hash`` = SHA-256 of the previous event's hash and this event's canonical content, so any
-    edit or deletion in the database breaks the chain (``manage.py verify_audit``).
+    ``hash`` = HMAC-SHA256, under the audit key named by ``key_id``, of the previous event's hash,
+    this event's canonical content and ``row_digest`` (the appeal's audited fields after the
+    step), so any edit or deletion in the database breaks the chain (``manage.py verify_audit``;
+    see ``appeals.audit``). On PostgreSQL a trigger refuses UPDATE and DELETE of these rows.
     """
 
     class ActorKind(models.TextChoices):
@@ -665,6 +748,8 @@ class AppealEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), db_index=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    row_digest = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=32, blank=True)
 
     objects = AppealEventQuerySet.as_manager()
 
@@ -673,6 +758,10 @@ class AppealEvent(models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         constraints = [models.UniqueConstraint(fields=["appeal", "seq"], name="event_seq_unique_per_appeal")]
+        triggers = [
+            # PostgreSQL only (a no-op on SQLite, where the model and queryset guards above remain).
+            pgtrigger.Protect(name="audit_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appeal_id}#{self.seq} {self.kind}"
@@ -684,3 +773,34 @@ class AppealEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed digest of every appeal's audit-chain head at one moment (built daily).
+
+    ``heads`` holds zlib-compressed lines ``appeal_id<TAB>tracking_number<TAB>seq<TAB>hash``
+    sorted by appeal id; ``signature`` is the HMAC (audit key ``key_id``) of the summary fields and
+    the SHA-256 of the uncompressed heads. ``verify_audit`` checks that every appeal listed in the
+    newest checkpoint still exists with its chain at least that long; exports go to an outside
+    witness (``manage.py audit_checkpoint --export``). See ``appeals.audit_checkpoints``.
+    """
+
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now, db_index=True)
+    appeal_count = models.PositiveIntegerField(_("诉求数"))
+    event_count = models.PositiveBigIntegerField(_("办理记录数"))
+    heads = models.BinaryField(editable=False)
+    heads_sha256 = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("审计链头摘要")
+        verbose_name_plural = _("审计链头摘要")
+        triggers = [
+            # Never rewritten; deleting is allowed so old ones can be pruned (AUDIT_CHECKPOINTS_KEPT).
+            pgtrigger.Protect(name="audit_checkpoint_no_update", operation=pgtrigger.Update),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} ({self.appeal_count})"

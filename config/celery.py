@@ -56,6 +56,18 @@ app.conf.beat_schedule = {
         "task": "analytics.tasks.weekly_report",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
     },
+    # Appeals: the signed digest of every audit-chain head (verify_audit's defence against deleted appeals).
+    # Daily at 01:15 Asia/Shanghai, a quiet hour; export it to an outside witness after it runs.
+    "appeals-audit-checkpoint": {
+        "task": "appeals.audit_checkpoint",
+        "schedule": crontab(minute=15, hour=1),
+    },
+    # Search: re-index appeals changed while the search server was unreachable (a no-op on the database
+    # backend). Every 10 minutes: cheap (one comparison query per 1,000 recently changed appeals).
+    "appeals-search-catch-up": {
+        "task": "appeals.search.catch_up",
+        "schedule": float(os.environ.get("SEARCH_CATCH_UP_SECONDS", "600")),
+    },
     # Routing: the deadline sweep (warning / 催办 / 督办, once each; merged appeals told of their master's
     # outcome). Every 5 minutes: urgent sign-for limits are 2 working hours, so a 5-minute lag is small.
     "routing-deadline-sweep": {

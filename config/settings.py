@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "django_fsm",
+    # Database triggers that refuse UPDATE/DELETE of audit rows on PostgreSQL (appeals.AppealEvent).
+    "pgtrigger",
     "routing",
     "appeals",
     # API clients (channel partners' keys, stored hashed) for the /api/ submission channel.
@@ -216,10 +218,47 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- Audit trail (appeals.audit; docs/architecture.md "Audit trail") ---------------------------
+
+# Keys that sign the audit chain (HMAC-SHA256), newest first: "id:secret,id:secret". New events are
+# signed with the first; older ones still verify with the rest, so a key can be rotated without
+# re-signing history (keep a retired key for as long as events it signed exist). Secrets must be at
+# least 32 characters. Unset, a development key is derived from SECRET_KEY and labelled
+# "dev-insecure"; ``manage.py check --deploy`` refuses that in production (appeals.E001).
+AUDIT_KEYS: list[tuple[str, str]] = []
+for _item in env_list("AUDIT_KEYS", []):
+    _key_id, _sep, _secret = _item.partition(":")
+    if not _sep or not _key_id.strip() or len(_secret.strip()) < 32:
+        raise ImproperlyConfigured('AUDIT_KEYS must be "id:secret" pairs with secrets of at least 32 characters.')
+    AUDIT_KEYS.append((_key_id.strip(), _secret.strip()))
+# Daily signed digests of every appeal's chain head (AuditCheckpoint) kept in the database.
+AUDIT_CHECKPOINTS_KEPT = env_int("AUDIT_CHECKPOINTS_KEPT", 30)
+
 # --- Search -----------------------------------------------------------------------------------
 
-ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
-ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "huying")
+# Full-text search (appeals.search; docs/operations.md "Search"). Empty: the database searches
+# (the embedded default). SEARCH_URL may name the engine in its scheme (opensearch://host:9200,
+# elasticsearch+https://host:9200); a plain http(s) URL takes SEARCH_ENGINE: "opensearch"
+# (opensearch-py; OpenSearch, and Elasticsearch 7.10's API) or "elasticsearch" (Elasticsearch 8+).
+# ELASTICSEARCH_URL, the older name, still works and means engine "elasticsearch".
+SEARCH_URL = os.environ.get("SEARCH_URL", "") or os.environ.get("ELASTICSEARCH_URL", "")
+SEARCH_ENGINE = os.environ.get("SEARCH_ENGINE", "") or (
+    "elasticsearch" if os.environ.get("ELASTICSEARCH_URL") and not os.environ.get("SEARCH_URL") else "opensearch"
+)
+SEARCH_INDEX_PREFIX = os.environ.get("SEARCH_INDEX_PREFIX", "") or os.environ.get(
+    "ELASTICSEARCH_INDEX_PREFIX", "huying"
+)
+SEARCH_SHARDS = env_int("SEARCH_SHARDS", 1)
+SEARCH_REPLICAS = env_int("SEARCH_REPLICAS", 0)  # 1 or more on a cluster of several nodes
+SEARCH_TIMEOUT = float(os.environ.get("SEARCH_TIMEOUT", "3"))  # seconds per request to the server
+# A search matching more appeals lists this many and says how many matched.
+SEARCH_MAX_MATCHES = env_int("SEARCH_MAX_MATCHES", 10_000)
+# After a failed search the process searches the database for this long before trying the server again.
+SEARCH_RETRY_AFTER_SECONDS = env_int("SEARCH_RETRY_AFTER_SECONDS", 30)
+# The periodic catch-up compares appeals changed in this many past hours with the index.
+SEARCH_CATCH_UP_HOURS = env_int("SEARCH_CATCH_UP_HOURS", 48)
+ELASTICSEARCH_URL = SEARCH_URL
+ELASTICSEARCH_INDEX_PREFIX = SEARCH_INDEX_PREFIX
 
 # --- E-mail -----------------------------------------------------------------------------------
 

@@ -458,6 +458,7 @@ def _generate(gen: _Generator, count: int, *, batch_size: int, progress: bool) -
                         rating.appeal = d.appeal
                         ratings.append(rating)
                 AppealEvent.objects.bulk_create(events, batch_size=1000)
+                audit.store_heads(events)
                 Rating.objects.bulk_create(ratings, batch_size=1000)
             for d in drafts:
                 a = d.appeal

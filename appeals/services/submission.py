@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appeals import access_codes, audit, confirmation
+from appeals import access_codes, audit, confirmation, enterprise_history
 from appeals.errors import DuplicateSubmission
 from appeals.models import Appeal, AppealState, Attachment, Enterprise, Urgency
 from appeals.services.assignment import auto_assign
@@ -173,6 +173,7 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
         channel=submission.channel,
         submitted_at=now,
     )
+    enterprise_history.record_filing(appeal=appeal, enterprise=enterprise)
     # Routed before the row is written, so the appeal is inserted once, already in its bureau or
     # in triage; the audit trail still records submission and routing as two events.
     from_state = appeal.state
