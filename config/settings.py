@@ -186,7 +186,20 @@ CACHES["template_fragments"] = {
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # kombu's Redis transport with the fix that keeps the worker alive through a Redis outage (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        # Messages a worker took but never acknowledged (it died, or Redis went away while it held
+        # countdown/ETA messages) go back on the queue after this long. It must exceed the longest task
+        # (close_unrated_appeals: 30 min) or a running acks_late task is handed out twice.
+        "visibility_timeout": 3600,
+        # A dead connection is noticed within seconds instead of hanging on a half-open socket.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+        "retry_on_timeout": True,
+    }
 else:
     # kombu's filesystem transport: a broker that needs no server, shared by the web process,
     # the worker and the scheduler through a folder under var/.
@@ -202,6 +215,13 @@ else:
     for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker keeps reconnecting for as long as the broker is away (Celery's default gives up after 100
+# attempts and exits); a supervisor restart policy (Restart=always) is the second line in deployment.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Do not cancel running acks_late tasks when the connection drops (they are idempotent; cancelling them
+# has its own crash on reconnection, celery/celery#9250); their result is simply acknowledged later.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Publishing must not hang a web request when the broker is down: the outbox re-dispatches later.
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
 CELERY_TASK_PUBLISH_RETRY = False
