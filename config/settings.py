@@ -367,6 +367,12 @@ NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
 NOTIFY_TASK_QUEUE = os.environ.get("NOTIFY_TASK_QUEUE", "") or None
 # Seconds a live presence entry ("viewing", "typing") lasts without a refresh from its browser.
 NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
+# Keys that encrypt the access code in the confirmation e-mail's outbox row (notifications/sealing.py),
+# newest first; older keys still decrypt, so rotate by prepending. Unset: SECRET_KEY (stretched with a
+# purpose label). A sealed code no longer opens after OUTBOX_SEALED_MAX_AGE_SECONDS (default 7 days) and
+# is wiped as soon as its e-mail is sent.
+OUTBOX_SEALING_KEYS = env_list("OUTBOX_SEALING_KEYS", [SECRET_KEY])
+OUTBOX_SEALED_MAX_AGE_SECONDS = env_int("OUTBOX_SEALED_MAX_AGE_SECONDS", 7 * 24 * 3600)
 
 # --- Huying domain settings (defaults from docs; each is configurable) -------------------------
 

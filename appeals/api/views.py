@@ -26,7 +26,7 @@ from appeals.api.authentication import ApiKeyAuthentication, IsChannelPartner
 from appeals.models import OPEN_STATES, Appeal, AppealState, Attachment
 from appeals.portal import limits
 from appeals.portal.views import file_response
-from appeals.tasks import queue_submission_email
+from notifications.services import confirmation_enqueue
 from routing.models import Category, Region
 
 
@@ -117,7 +117,7 @@ class SubmitView(RateLimitAware):
         except services.AppealError as exc:
             return _error(exc)
         appeal = result.appeal
-        queue_submission_email(appeal, result.access_code)
+        confirmation_enqueue(appeal=appeal, access_code=result.access_code)
         body = {
             "tracking_number": appeal.tracking_number,
             "access_code": result.access_code,

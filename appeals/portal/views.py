@@ -25,7 +25,7 @@ from appeals.portal import limits
 from appeals.portal import session as portal_session
 from appeals.portal.forms import AppealForm, LookupForm, RatingForm, SupplementForm, WithdrawForm
 from appeals.portal.uploads import safe_name
-from appeals.tasks import queue_submission_email
+from notifications.services import confirmation_enqueue
 from routing.decisions import routing_table
 from routing.models import Category
 
@@ -119,7 +119,7 @@ def submit(request):
         context = _submit_context(form, [safe_name(f.name) for f in data["attachments"]])
         return render(request, template, context, status=exc.status)
     portal_session.remember_confirmation(request, str(token), result.appeal.tracking_number, result.access_code)
-    queue_submission_email(result.appeal, result.access_code)
+    confirmation_enqueue(appeal=result.appeal, access_code=result.access_code)
     return redirect("portal:confirmation", token=token)
 
 

@@ -111,8 +111,9 @@ def test_empty_form_fields_are_rendered_once_and_reused_until_the_lists_change(c
 
 
 def test_valid_submission_saves_everything_and_shows_the_codes(
-    client, portal_city, hrss, django_capture_on_commit_callbacks
+    client, portal_city, hrss, django_capture_on_commit_callbacks, settings
 ):
+    settings.NOTIFY_KICK_DELIVERY = True  # the outbox delivers the confirmation e-mail (eager Celery)
     data = form_data(portal_city, contact_email="boss@example.com", credit_code="91350200776049653a")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(SUBMIT, data)
