@@ -123,6 +123,12 @@ def submit(request):
     return redirect("portal:confirmation", token=token)
 
 
+# A double click lands here before the request that saved the appeal has written the session: the
+# page then asks the browser to come back (meta refresh) up to this many times, a second apart,
+# instead of holding a server worker while it waits.
+CONFIRMATION_RECHECKS = 5
+
+
 @never_cache
 def confirmation(request, token: uuid.UUID):
     """Tracking number and access code, shown large with copy buttons, and what happens next."""
@@ -131,9 +137,13 @@ def confirmation(request, token: uuid.UUID):
         appeal = Appeal.objects.filter(idempotency_key=token).only("tracking_number").first()
         if appeal is None:
             raise Http404
-        # A double click: the request that saved the appeal may still be writing this session.
-        found = portal_session.confirmation_for(request, str(token), wait=3.0)
-    if found is None:
+        try:
+            attempt = max(0, int(request.GET.get("recheck", "0")))
+        except ValueError:
+            attempt = 0
+        if attempt < CONFIRMATION_RECHECKS:
+            next_url = f"{reverse('portal:confirmation', kwargs={'token': token})}?recheck={attempt + 1}"
+            return render(request, "portal/confirmation_pending.html", {"next_url": next_url})
         # Submitted, but from another browser session: the code was shown there, never again.
         return render(request, "portal/already_submitted.html", {"tracking_number": appeal.tracking_number})
     appeal = selectors.appeal_get_for_appellant(

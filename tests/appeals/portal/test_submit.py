@@ -324,7 +324,8 @@ def test_reused_token_from_another_browser_does_not_reveal_the_code(client, port
     code = next(iter(client.session["portal_access"].values()))
     other = Client()
     response = other.post(SUBMIT, data)
-    page = other.get(response["Location"])
+    assert "正在确认" in other.get(response["Location"]).content.decode()  # asks the browser to check again
+    page = other.get(response["Location"] + "?recheck=5")
     html = page.content.decode()
     assert Appeal.objects.count() == 1
     assert Appeal.objects.get().tracking_number in html
