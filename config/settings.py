@@ -363,6 +363,9 @@ NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "3
 NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
 # Outbox rows still unprocessed after this long are delivered by the periodic re-dispatch.
 NOTIFY_REDISPATCH_AFTER_SECONDS = float(os.environ.get("NOTIFY_REDISPATCH_AFTER_SECONDS", "30"))
+# A worker sending a delivery holds it this long; if it dies mid-send, the re-dispatch takes the row
+# again after that (a re-sent e-mail carries the same Message-ID).
+NOTIFY_CLAIM_SECONDS = env_int("NOTIFY_CLAIM_SECONDS", 300)
 # Queue the delivery task right after commit (off: only the periodic re-dispatch delivers).
 NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
 # Celery queue for the delivery tasks queued after commit (empty: Celery's default queue). A

@@ -19,9 +19,10 @@ import smtplib
 import socket
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -197,12 +198,15 @@ def _send(delivery: Delivery) -> None:
             _mark_sent(delivery)
         transaction.on_commit(lambda: realtime.push_unread(delivery.user_id), robust=True)
         return
-    if delivery.channel == Channel.EMAIL and html:
-        message = EmailMultiAlternatives(subject=subject, body=body, to=[delivery.address])
-        message.attach_alternative(html, "text/html")
+    if delivery.channel == Channel.EMAIL:
+        # The same Message-ID on every attempt: if a worker dies between handing a message to the mail
+        # server and recording it, the re-sent copy is recognisably the same message (mail clients and
+        # relays drop duplicates by Message-ID).
+        headers = {"Message-ID": f"<delivery-{delivery.pk}.{delivery.event_id}@{message_id_domain()}>"}
+        message = EmailMultiAlternatives(subject=subject, body=body, to=[delivery.address], headers=headers)
+        if html:
+            message.attach_alternative(html, "text/html")
         message.send(fail_silently=False)
-    elif delivery.channel == Channel.EMAIL:
-        EmailMessage(subject=subject, body=body, to=[delivery.address]).send(fail_silently=False)
     elif delivery.channel == Channel.SMS:
         sms.get_backend().send(to=delivery.address, text=body)
     else:
@@ -210,6 +214,11 @@ def _send(delivery: Delivery) -> None:
     _mark_sent(delivery)
     if html:
         wipe_sealed(delivery.event_id)
+
+
+def message_id_domain() -> str:
+    """The domain part of our Message-IDs: the site's host name."""
+    return urlsplit(settings.SITE_URL).hostname or "huying.localhost"
 
 
 def _mark_sent(delivery: Delivery) -> None:
@@ -285,6 +294,9 @@ def _local(value: Any) -> str:
 def render(delivery: Delivery) -> tuple[str, str]:
     """(subject, body) for a delivery, in the recipient's language, from the per-event template."""
     event = delivery.event
+    if catalogue.canonical(event.event_type) == CONFIRMATION:
+        subject, text, _html = render_confirmation(delivery)
+        return subject, text
     appeal = event.appeal
     event_type = catalogue.canonical(event.event_type)
     lang = "en" if delivery.language.startswith("en") else "zh-hans"
