@@ -269,7 +269,11 @@ LOGIN_REDIRECT_URL = "/staff/"
 LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock a username only from the address the failures came from (one combined parameter, not two
+# separate ones): a stranger guessing passwords cannot lock the real user out from their own desk.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client address, from the one function the rate limits use too.
+AXES_CLIENT_IP_CALLABLE = "appeals.portal.limits.client_address"
 AXES_RESET_ON_SUCCESS = True
 # The lockout page says when the staff member can try again (appeals.console.auth.lockout).
 AXES_LOCKOUT_CALLABLE = "appeals.console.auth.lockout"
@@ -410,7 +414,8 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 PORTAL_RATE_LIMITS = {
     # Appeals filed from one client address (offices behind one NAT address file several a day).
     "submit_ip": os.environ.get("PORTAL_RATE_SUBMIT_IP", "30/h"),
-    # Appeals filed for one enterprise (unified social credit code).
+    # Appeals filed for one enterprise (unified social credit code) with one contact phone: a credit
+    # code is public, so strangers filing with it (and their own phones) cannot use up the company's quota.
     "submit_credit_code": os.environ.get("PORTAL_RATE_SUBMIT_CODE", "10/d"),
     # Tracking-number + access-code lookups from one client address (guessing defence).
     "lookup_ip": os.environ.get("PORTAL_RATE_LOOKUP_IP", "20/10m"),

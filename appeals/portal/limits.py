@@ -21,6 +21,15 @@ from django_ratelimit.core import get_usage
 logger = logging.getLogger(__name__)
 
 
+def client_address(request) -> str:
+    """The client's IP address, for rate limits and login lockouts (django-axes).
+
+    The one place that decides it: behind a trusted reverse proxy, change this to read the
+    proxy's forwarded address.
+    """
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
 def wait_seconds(request, *, name: str, value: str | None = None) -> int:
     """Count one request against limit ``name``; 0 if allowed, else the seconds until the window ends.
 
@@ -29,7 +38,7 @@ def wait_seconds(request, *, name: str, value: str | None = None) -> int:
     rate = settings.PORTAL_RATE_LIMITS.get(name)
     if not rate:
         return 0
-    key = "ip" if value is None else (lambda _group, _request: value)
+    key = (lambda _group, req: client_address(req)) if value is None else (lambda _group, _request: value)
     try:
         usage = get_usage(request, group=f"huying.{name}", key=key, rate=rate, increment=True)
     except Exception as exc:  # noqa: BLE001 - any cache failure: the limit fails open, the request goes on

@@ -87,7 +87,9 @@ def submit(request):
     if not form.is_valid():
         return render(request, template, _submit_context(form, _files_to_reselect(request, form)), status=400)
     data = form.cleaned_data
-    wait = limits.wait_seconds(request, name="submit_credit_code", value=data["credit_code"])
+    wait = limits.wait_seconds(
+        request, name="submit_credit_code", value=f"{data['credit_code']}:{data['contact_phone']}"
+    )
     if wait:
         context = _submit_context(form, [safe_name(f.name) for f in data["attachments"]])
         return _limited(request, form, template, wait, context)

@@ -396,3 +396,16 @@ def test_english_interface(client, portal_city):
     response = client.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert 'lang="en"' in response.content.decode()
+
+
+def test_strangers_cannot_use_up_a_companys_daily_quota(client, portal_city, settings):
+    """The credit code is public: the limit counts per code and contact phone."""
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "submit_credit_code": "1/d"}
+    code = "91350200776049653A"
+    stranger = {"credit_code": code, "contact_phone": "13911112222"}
+    assert client.post(SUBMIT, form_data(portal_city, **stranger), REMOTE_ADDR="10.2.2.2").status_code == 302
+    assert client.post(SUBMIT, form_data(portal_city, **stranger), REMOTE_ADDR="10.3.3.3").status_code == 429
+    # The company itself, with its own phone, still files.
+    response = client.post(SUBMIT, form_data(portal_city, credit_code=code, contact_phone="13800138000"))
+    assert response.status_code == 302
+    assert Appeal.objects.filter(enterprise__credit_code=code).count() == 2
