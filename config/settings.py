@@ -50,6 +50,11 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
     SECRET_KEY = "huying-insecure-development-key-do-not-use-in-production"  # noqa: S105
 
+# Keys of the access codes' HMAC (appeals/access_codes.py), newest first; older ones still verify the
+# codes they hashed. Unset: SECRET_KEY, which is what codes were hashed with before this setting existed
+# (list it last when you set new keys, and keep it there while those appeals are open).
+ACCESS_CODE_KEYS = env_list("ACCESS_CODE_KEYS", [SECRET_KEY])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
