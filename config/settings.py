@@ -95,7 +95,10 @@ MIDDLEWARE = [
     "appeals.portal.uploads.BadFileNamesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-step login (django-otp): request.user.is_verified(); administrators must have it.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "appeals.console.two_factor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
@@ -288,6 +291,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The client address, from the one function the rate limits use too.
 AXES_CLIENT_IP_CALLABLE = "appeals.portal.limits.client_address"
 AXES_RESET_ON_SUCCESS = True
+# Administrators (superusers, admin-site users) must log in with a TOTP code (appeals/console/two_factor.py);
+# other staff may opt in on /staff/2fa/.
+TWO_FACTOR_REQUIRED_FOR_ADMINS = env_bool("TWO_FACTOR_REQUIRED_FOR_ADMINS", True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "呼应 Huying")
 # The lockout page says when the staff member can try again (appeals.console.auth.lockout).
 AXES_LOCKOUT_CALLABLE = "appeals.console.auth.lockout"
 AUTH_PASSWORD_VALIDATORS = [
@@ -460,6 +467,8 @@ PORTAL_RATE_LIMITS = {
     "submit_credit_code": os.environ.get("PORTAL_RATE_SUBMIT_CODE", "10/d"),
     # Tracking-number + access-code lookups from one client address (guessing defence).
     "lookup_ip": os.environ.get("PORTAL_RATE_LOOKUP_IP", "20/10m"),
+    # Requests for a staff unlock e-mail from one client address.
+    "unlock_ip": os.environ.get("STAFF_RATE_UNLOCK_IP", "5/h"),
     # Supplements, withdrawals and ratings from one client address.
     "action_ip": os.environ.get("PORTAL_RATE_ACTION_IP", "60/h"),
     # Requests per API client key (a partner's server submits for many users).
