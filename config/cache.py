@@ -112,5 +112,5 @@ class FailSoftRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._soft("delete_many", lambda: super(FailSoftRedisCache, self).delete_many(keys, version), None)
 
-    def clear(self) -> bool:
-        return self._soft("clear", lambda: super(FailSoftRedisCache, self).clear(), False)
+    def clear(self) -> None:
+        self._soft("clear", lambda: super(FailSoftRedisCache, self).clear(), None)

@@ -16,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 def require_static_manifest() -> None:
     """Raise ImproperlyConfigured when the manifest storage is in use and its manifest is missing."""
-    backend = settings.STORAGES.get("staticfiles", {}).get("BACKEND", "")
+    staticfiles = settings.STORAGES.get("staticfiles")
+    backend = str(staticfiles.get("BACKEND", "")) if isinstance(staticfiles, dict) else ""
     if settings.DEBUG or "Manifest" not in backend:
         return
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
