@@ -211,9 +211,11 @@ def _send(delivery: Delivery) -> None:
         sms.get_backend().send(to=delivery.address, text=body)
     else:
         raise ValueError(f"unknown channel {delivery.channel!r}")
-    _mark_sent(delivery)
-    if html:
-        wipe_sealed(delivery.event_id)
+    # One transaction: a worker killed in between cannot leave a sent confirmation with its code still sealed.
+    with transaction.atomic():
+        _mark_sent(delivery)
+        if html:
+            wipe_sealed(delivery.event_id)
 
 
 def message_id_domain() -> str:
