@@ -1,9 +1,11 @@
 """Tracking numbers and access codes for appellants, who never log in.
 
 The access code is random (8 characters from an alphabet without look-alikes, ~40 bits) and is
-stored as an HMAC-SHA256 keyed with SECRET_KEY. A slow password hash (PBKDF2) would add ~0.3 s to
-every submission and lookup; with the key kept secret and lookups rate limited, a keyed hash is the
-right cost here.
+stored as an HMAC-SHA256 keyed with the newest of ``ACCESS_CODE_KEYS`` — its own keys, not
+SECRET_KEY, so rotating SECRET_KEY locks no appellant out. Older keys in the list still verify the
+codes they hashed; rotate by putting a new key first. A slow password hash (PBKDF2) would add
+~0.3 s to every submission and lookup; with the key kept secret and lookups rate limited, a keyed
+hash is the right cost here.
 """
 
 from __future__ import annotations
@@ -32,13 +34,32 @@ def normalise_access_code(code: str) -> str:
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
-def hash_access_code(tracking_number: str, code: str) -> str:
+def _keys() -> list[str]:
+    keys = [key for key in settings.ACCESS_CODE_KEYS if key]
+    if not keys:
+        raise RuntimeError("ACCESS_CODE_KEYS is empty")
+    return keys
+
+
+def _digest(key: str, tracking_number: str, code: str) -> str:
     message = f"{tracking_number}:{normalise_access_code(code)}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def hash_access_code(tracking_number: str, code: str) -> str:
+    """The stored form of an access code: HMAC-SHA256 under the newest of ``ACCESS_CODE_KEYS``."""
+    return _digest(_keys()[0], tracking_number, code)
 
 
 def check_access_code(tracking_number: str, code: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_access_code(tracking_number, code), stored_hash)
+    """Whether ``code`` is the access code of ``tracking_number`` under any key still listed.
+
+    Every key is tried (no early exit), so the time taken does not tell which key matched.
+    """
+    matched = False
+    for key in _keys():
+        matched |= hmac.compare_digest(_digest(key, tracking_number, code), stored_hash)
+    return matched
 
 
 def next_tracking_number(day: date) -> str:

@@ -1,8 +1,7 @@
 """Celery tasks of the appeals app (scheduled in ``config/celery.py``). Each is idempotent.
 
-``close_unrated_appeals`` runs hourly; ``deadline_sweep`` every few minutes. The confirmation
-e-mail task lives with its template logic in ``appeals.confirmation`` and is imported here so the
-worker's autodiscovery registers it.
+``close_unrated_appeals`` runs hourly; ``deadline_sweep`` every few minutes. (The submission
+confirmation e-mail goes through the outbox: ``notifications.services.confirmation_enqueue``.)
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from appeals import services
-from appeals.confirmation import send_submission_email
 from appeals.models import Appeal, AppealState
 
 logger = logging.getLogger(__name__)
@@ -69,4 +67,4 @@ def deadline_sweep() -> dict[str, int]:
     return counts
 
 
-__all__ = ["close_unrated_appeals", "deadline_sweep", "send_submission_email"]
+__all__ = ["close_unrated_appeals", "deadline_sweep"]

@@ -363,6 +363,7 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }

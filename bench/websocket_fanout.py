@@ -325,6 +325,8 @@ def main() -> None:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(40),
         "NOTIFY_KICK_DELIVERY": "false",  # measures the websocket path only
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback
+        "STATIC_ROOT": str(workdir / "static"),  # DEBUG=false serves only with a static manifest
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
@@ -332,6 +334,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     print(
         f"websocket fan-out, channels-redis layers {'/'.join(args.layers)}, "
         f"uvicorn x{args.server_workers}, {BUREAUS} bureaus, "

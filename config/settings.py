@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,11 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
     SECRET_KEY = "huying-insecure-development-key-do-not-use-in-production"  # noqa: S105
 
+# Keys of the access codes' HMAC (appeals/access_codes.py), newest first; older ones still verify the
+# codes they hashed. Unset: SECRET_KEY, which is what codes were hashed with before this setting existed
+# (list it last when you set new keys, and keep it there while those appeals are open).
+ACCESS_CODE_KEYS = env_list("ACCESS_CODE_KEYS", [SECRET_KEY])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -66,6 +72,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "django_fsm",
     # Database triggers that refuse UPDATE/DELETE of audit rows on PostgreSQL (appeals.AppealEvent).
     "pgtrigger",
@@ -80,13 +89,20 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF (the first to read request.POST): uploads with unusable names are reported, not dropped.
+    "appeals.portal.uploads.BadFileNamesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-step login (django-otp): request.user.is_verified(); administrators must have it.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "appeals.console.two_factor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
@@ -169,9 +185,12 @@ if REDIS_URL:
     }
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, but an unreachable Redis is a miss, never an error: filing an
+            # appeal must not depend on it (config/cache.py). Short timeouts bound each attempt.
+            "BACKEND": "config.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "huying"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 else:
@@ -190,7 +209,20 @@ CACHES["template_fragments"] = {
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # kombu's Redis transport with the fix that keeps the worker alive through a Redis outage (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        # Messages a worker took but never acknowledged (it died, or Redis went away while it held
+        # countdown/ETA messages) go back on the queue after this long. It must exceed the longest task
+        # (close_unrated_appeals: 30 min) or a running acks_late task is handed out twice.
+        "visibility_timeout": 3600,
+        # A dead connection is noticed within seconds instead of hanging on a half-open socket.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+        "retry_on_timeout": True,
+    }
 else:
     # kombu's filesystem transport: a broker that needs no server, shared by the web process,
     # the worker and the scheduler through a folder under var/.
@@ -206,6 +238,13 @@ else:
     for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker keeps reconnecting for as long as the broker is away (Celery's default gives up after 100
+# attempts and exits); a supervisor restart policy (Restart=always) is the second line in deployment.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Do not cancel running acks_late tasks when the connection drops (they are idempotent; cancelling them
+# has its own crash on reconnection, celery/celery#9250); their result is simply acknowledged later.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Publishing must not hang a web request when the broker is down: the outbox re-dispatches later.
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
 CELERY_TASK_PUBLISH_RETRY = False
@@ -287,8 +326,16 @@ LOGIN_REDIRECT_URL = "/staff/"
 LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock a username only from the address the failures came from (one combined parameter, not two
+# separate ones): a stranger guessing passwords cannot lock the real user out from their own desk.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client address, from the one function the rate limits use too.
+AXES_CLIENT_IP_CALLABLE = "appeals.portal.limits.client_address"
 AXES_RESET_ON_SUCCESS = True
+# Administrators (superusers, admin-site users) must log in with a TOTP code (appeals/console/two_factor.py);
+# other staff may opt in on /staff/2fa/.
+TWO_FACTOR_REQUIRED_FOR_ADMINS = env_bool("TWO_FACTOR_REQUIRED_FOR_ADMINS", True)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "呼应 Huying")
 # The lockout page says when the staff member can try again (appeals.console.auth.lockout).
 AXES_LOCKOUT_CALLABLE = "appeals.console.auth.lockout"
 AUTH_PASSWORD_VALIDATORS = [
@@ -310,7 +357,7 @@ USE_TZ = True
 # --- Static and uploaded files ----------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     # Attachments live outside the web root and are served only through permission-checked views.
@@ -350,11 +397,39 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security in production -------------------------------------------------------------------
 
+# No inline script or style anywhere (scripts live in static/js/): the policy allows only this site's
+# own files, in development too, so a violation shows up before production. The Swagger UI page of
+# the API (/api/docs/) loads its script from a CDN and is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 if not DEBUG:
+    # `manage.py check --deploy` is clean with these (tests/config/test_deploy_settings.py). Each has an
+    # environment switch for a deployment that terminates TLS differently.
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # HSTS: browsers use only HTTPS for a year. Preloading is a commitment for the whole domain;
+    # SECURE_HSTS_PRELOAD=false leaves the domain out of browsers' preload lists.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    X_FRAME_OPTIONS = "DENY"
 
 # --- Logging ----------------------------------------------------------------------------------
 
@@ -381,6 +456,9 @@ NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "3
 NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600"))
 # Outbox rows still unprocessed after this long are delivered by the periodic re-dispatch.
 NOTIFY_REDISPATCH_AFTER_SECONDS = float(os.environ.get("NOTIFY_REDISPATCH_AFTER_SECONDS", "30"))
+# A worker sending a delivery holds it this long; if it dies mid-send, the re-dispatch takes the row
+# again after that (a re-sent e-mail carries the same Message-ID).
+NOTIFY_CLAIM_SECONDS = env_int("NOTIFY_CLAIM_SECONDS", 300)
 # Queue the delivery task right after commit (off: only the periodic re-dispatch delivers).
 NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
 # Celery queue for the delivery tasks queued after commit (empty: Celery's default queue). A
@@ -388,6 +466,12 @@ NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
 NOTIFY_TASK_QUEUE = os.environ.get("NOTIFY_TASK_QUEUE", "") or None
 # Seconds a live presence entry ("viewing", "typing") lasts without a refresh from its browser.
 NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
+# Keys that encrypt the access code in the confirmation e-mail's outbox row (notifications/sealing.py),
+# newest first; older keys still decrypt, so rotate by prepending. Unset: SECRET_KEY (stretched with a
+# purpose label). A sealed code no longer opens after OUTBOX_SEALED_MAX_AGE_SECONDS (default 7 days) and
+# is wiped as soon as its e-mail is sent.
+OUTBOX_SEALING_KEYS = env_list("OUTBOX_SEALING_KEYS", [SECRET_KEY])
+OUTBOX_SEALED_MAX_AGE_SECONDS = env_int("OUTBOX_SEALED_MAX_AGE_SECONDS", 7 * 24 * 3600)
 
 # --- Huying domain settings (defaults from docs; each is configurable) -------------------------
 
@@ -419,10 +503,13 @@ RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 PORTAL_RATE_LIMITS = {
     # Appeals filed from one client address (offices behind one NAT address file several a day).
     "submit_ip": os.environ.get("PORTAL_RATE_SUBMIT_IP", "30/h"),
-    # Appeals filed for one enterprise (unified social credit code).
+    # Appeals filed for one enterprise (unified social credit code) with one contact phone: a credit
+    # code is public, so strangers filing with it (and their own phones) cannot use up the company's quota.
     "submit_credit_code": os.environ.get("PORTAL_RATE_SUBMIT_CODE", "10/d"),
     # Tracking-number + access-code lookups from one client address (guessing defence).
     "lookup_ip": os.environ.get("PORTAL_RATE_LOOKUP_IP", "20/10m"),
+    # Requests for a staff unlock e-mail from one client address.
+    "unlock_ip": os.environ.get("STAFF_RATE_UNLOCK_IP", "5/h"),
     # Supplements, withdrawals and ratings from one client address.
     "action_ip": os.environ.get("PORTAL_RATE_ACTION_IP", "60/h"),
     # Requests per API client key (a partner's server submits for many users).

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from appeals.console import auth as console_auth
+from appeals.console import two_factor, unlock
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,6 +19,10 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("staff/login/", console_auth.StaffLoginView.as_view(), name="login"),
     path("staff/logout/", console_auth.StaffLogoutView.as_view(), name="logout"),
+    # The way back from a lockout, and two-step login enrolment (issue 12).
+    path("staff/unlock/", unlock.unlock_request, name="unlock_request"),
+    path("staff/unlock/<str:uidb64>/<str:token>/", unlock.unlock_confirm, name="unlock_confirm"),
+    path("staff/2fa/", two_factor.enrol, name="two_factor_enrol"),
     path("staff/", include("appeals.console.urls")),
     path("notifications/", include("notifications.urls")),
     path("analytics/", include("analytics.urls")),

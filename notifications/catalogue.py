@@ -35,6 +35,8 @@ DEADLINE_EVENTS = frozenset({"deadline.warning", "deadline.urged", "deadline.sup
 
 EVENTS: dict[str, EventSpec] = {
     "appeal.submitted": EventSpec(_("诉求已受理"), appellant=(SMS,)),
+    # The e-mail with the tracking number and the access code (sealed in the payload, notifications.sealing).
+    "appeal.confirmation": EventSpec(_("诉求提交确认（含查询码）"), appellant=(EMAIL,)),
     "appeal.dispatched": EventSpec(
         _("新诉求派至本单位"), audiences=("bureau_staff",), appellant=(EMAIL, SMS), staff_channels=(INBOX, EMAIL, SMS)
     ),

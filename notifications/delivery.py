@@ -19,16 +19,17 @@ import smtplib
 import socket
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from notifications import catalogue, realtime, recipients
+from notifications import catalogue, realtime, recipients, sealing
 from notifications.backends import sms
 from notifications.models import Channel, Delivery, InboxItem, OutboxEvent
 
@@ -169,7 +170,11 @@ def attempt_delivery(delivery_id: int, *, force: bool = False) -> str | None:
 
 
 def _send(delivery: Delivery) -> None:
-    subject, body = render(delivery)
+    html = ""
+    if catalogue.canonical(delivery.event.event_type) == CONFIRMATION:
+        subject, body, html = render_confirmation(delivery)
+    else:
+        subject, body = render(delivery)
     if delivery.channel == Channel.INBOX:
         if delivery.user_id is None:
             # Only staff get in-app deliveries (recipients.resolve), and the row goes with its user.
@@ -194,18 +199,77 @@ def _send(delivery: Delivery) -> None:
         transaction.on_commit(lambda: realtime.push_unread(delivery.user_id), robust=True)
         return
     if delivery.channel == Channel.EMAIL:
-        EmailMessage(subject=subject, body=body, to=[delivery.address]).send(fail_silently=False)
+        # The same Message-ID on every attempt: if a worker dies between handing a message to the mail
+        # server and recording it, the re-sent copy is recognisably the same message (mail clients and
+        # relays drop duplicates by Message-ID).
+        headers = {"Message-ID": f"<delivery-{delivery.pk}.{delivery.event_id}@{message_id_domain()}>"}
+        message = EmailMultiAlternatives(subject=subject, body=body, to=[delivery.address], headers=headers)
+        if html:
+            message.attach_alternative(html, "text/html")
+        message.send(fail_silently=False)
     elif delivery.channel == Channel.SMS:
         sms.get_backend().send(to=delivery.address, text=body)
     else:
         raise ValueError(f"unknown channel {delivery.channel!r}")
-    _mark_sent(delivery)
+    # One transaction: a worker killed in between cannot leave a sent confirmation with its code still sealed.
+    with transaction.atomic():
+        _mark_sent(delivery)
+        if html:
+            wipe_sealed(delivery.event_id)
+
+
+def message_id_domain() -> str:
+    """The domain part of our Message-IDs: the site's host name."""
+    return urlsplit(settings.SITE_URL).hostname or "huying.localhost"
 
 
 def _mark_sent(delivery: Delivery) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=S.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
     )
+
+
+# --- The confirmation e-mail (the one message that carries the access code) ------------------------
+
+CONFIRMATION = "appeal.confirmation"
+
+
+class SealedCodeUnavailable(ValueError):
+    """The sealed access code cannot be opened (expired, wiped, or sealed under a key no longer kept)."""
+
+
+def render_confirmation(delivery: Delivery) -> tuple[str, str, str]:
+    """(subject, text, html) of the confirmation e-mail, with the access code unsealed for this send only."""
+    from appeals import presenters  # the appellant-facing wording of the expected reply date
+
+    event = delivery.event
+    appeal = event.appeal
+    code = sealing.unseal(event.payload.get("sealed_code", ""))
+    if appeal is None or code is None:
+        # Permanent: retrying cannot bring the code back. The appellant saw it on screen.
+        raise SealedCodeUnavailable(f"the access code of outbox event {event.pk} is no longer available")
+    language = "en" if delivery.language.startswith("en") else "zh-hans"
+    with translation.override(language):
+        context = {
+            "appeal": appeal,
+            "access_code": code,
+            "expected_reply_by": presenters.expected_reply_by(appeal),
+            "lookup_url": settings.SITE_URL + reverse("portal:lookup"),
+            "site_url": settings.SITE_URL,
+        }
+        subject = render_to_string("notifications/email/appellant_submitted_subject.txt", context)
+        text = render_to_string("notifications/email/appellant_submitted.txt", context)
+        html = render_to_string("notifications/email/appellant_submitted.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def wipe_sealed(event_id: int) -> None:
+    """Remove the sealed access code from an outbox row whose e-mail went out (nothing left to decrypt)."""
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is not None and "sealed_code" in event.payload:
+            payload = {k: v for k, v in event.payload.items() if k != "sealed_code"}
+            OutboxEvent.objects.filter(pk=event_id).update(payload=payload)
 
 
 # --- Rendering ------------------------------------------------------------------------------------
@@ -232,6 +296,9 @@ def _local(value: Any) -> str:
 def render(delivery: Delivery) -> tuple[str, str]:
     """(subject, body) for a delivery, in the recipient's language, from the per-event template."""
     event = delivery.event
+    if catalogue.canonical(event.event_type) == CONFIRMATION:
+        subject, text, _html = render_confirmation(delivery)
+        return subject, text
     appeal = event.appeal
     event_type = catalogue.canonical(event.event_type)
     lang = "en" if delivery.language.startswith("en") else "zh-hans"
@@ -262,3 +329,16 @@ def render(delivery: Delivery) -> tuple[str, str]:
         return "", text
     subject, _sep, body = text.partition("\n")
     return subject.strip(), body.strip()
+
+
+def wipe_expired_sealed() -> int:
+    """Wipe sealed access codes past ``OUTBOX_SEALED_MAX_AGE_SECONDS`` (their e-mail never went out)."""
+    cutoff = timezone.now() - timedelta(seconds=int(settings.OUTBOX_SEALED_MAX_AGE_SECONDS))
+    ids = list(
+        OutboxEvent.objects.filter(
+            event_type=CONFIRMATION, created_at__lt=cutoff, payload__has_key="sealed_code"
+        ).values_list("id", flat=True)[:500]
+    )
+    for event_id in ids:
+        wipe_sealed(event_id)
+    return len(ids)

@@ -1,4 +1,4 @@
-"""Writes for the inbox and notification preferences (the user's own rows only)."""
+"""Writes for the inbox and notification preferences (the user's own rows only), and the confirmation e-mail."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from notifications import realtime, selectors
-from notifications.models import InboxItem, NotificationPreference, NotificationSettings
+from notifications import outbox, realtime, sealing, selectors
+from notifications.models import InboxItem, NotificationPreference, NotificationSettings, OutboxEvent
 
 
 def inbox_mark_read(*, user: Any, item_id: int) -> InboxItem | None:
@@ -50,3 +50,27 @@ def preferences_save(*, user: Any, enabled: set[str], language: str) -> None:
                     )
         if language in languages:
             NotificationSettings.objects.update_or_create(user=user, defaults={"language": language})
+
+
+# The e-mail that carries the access code (notifications.catalogue "appeal.confirmation").
+CONFIRMATION_EVENT = "appeal.confirmation"
+
+
+def confirmation_enqueue(*, appeal: Any, access_code: str, language: str | None = None) -> OutboxEvent | None:
+    """Record the submission confirmation e-mail (tracking number + access code) in the outbox.
+
+    Call it in the transaction that saved the appeal, like any outbox row: the e-mail is then
+    delivered exactly like the other notifications (retries, dead letters, the periodic
+    re-dispatch), so neither a broker nor a worker fault can lose it. The access code is sealed
+    (encrypted, ``notifications.sealing``), never stored in clear, and wiped once the e-mail is sent.
+    Returns None, and writes nothing, when the appeal has no e-mail address.
+    """
+    if not appeal.contact_email:
+        return None
+    payload = {
+        "tracking_number": appeal.tracking_number,
+        "sealed_code": sealing.seal(access_code),
+        "language": language or translation.get_language() or settings.LANGUAGE_CODE,
+    }
+    # Not broadcast: the consoles learn of the appeal from its submitted/dispatched events.
+    return outbox.emit(CONFIRMATION_EVENT, appeal=appeal, payload=payload, new_appeal=True, broadcast=False)

@@ -55,7 +55,8 @@ def redispatch(batch: int = 500) -> dict[str, int]:
     - outbox rows never expanded (``processed_at`` NULL) older than ``NOTIFY_REDISPATCH_AFTER_SECONDS``:
       their task was lost (broker down at commit time, worker killed);
     - deliveries due for a retry, pending rows whose worker died after expanding, and rows whose
-      sender died mid-send (claim expired).
+      sender died mid-send (claim expired);
+    - sealed access codes whose confirmation e-mail never went out, once they expire (wiped).
     Work is done inline in batches, so a broker outage cannot also stop the catch-up.
     """
     cutoff = timezone.now() - _redispatch_after()
@@ -80,7 +81,8 @@ def redispatch(batch: int = 500) -> dict[str, int]:
     for delivery_id in due:
         if delivery.attempt_delivery(delivery_id) == S.SENT:
             sent += 1
-    if events or due:
+    wiped = delivery.wipe_expired_sealed()
+    if events or due or wiped:
         logger.info("Re-dispatch: %d event(s), %d delivery(ies) picked up, %d sent", len(events), len(due), sent)
     return {"events": len(events), "deliveries": len(due), "sent": sent}
 

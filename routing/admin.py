@@ -110,6 +110,18 @@ if admin.site.is_registered(User):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [StaffProfileInline]
+    actions = ["unlock_logins"]
+
+    @admin.action(description=_("解除所选账号的登录锁定"), permissions=["change"])
+    def unlock_logins(self, request, queryset):
+        """The way back for a locked-out staff member (also: the e-mail link on the lockout page)."""
+        from axes.utils import reset
+
+        users = list(queryset)
+        for user in users:
+            reset(username=user.get_username())
+        self.message_user(request, _("已解除 %(count)d 个账号的登录锁定。") % {"count": len(users)})
+
     list_display = ["username", "display_name", "role", "bureau", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser", "groups", "staff_profile__bureau__region"]
     list_select_related = ["staff_profile", "staff_profile__bureau"]

@@ -28,6 +28,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_optional(settings):
+    """Administrators must enrol in two-step login in production; tests that log in as an admin would
+    otherwise all land on the enrolment page. tests/appeals/console/test_two_factor.py turns it on."""
+    settings.TWO_FACTOR_REQUIRED_FOR_ADMINS = False
+
+
+@pytest.fixture(autouse=True)
 def _no_delivery_kicks(settings):
     """Commit hooks must not queue real Celery tasks into the developer's broker; tests that
     exercise delivery call the tasks directly or turn this back on."""

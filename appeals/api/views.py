@@ -178,7 +178,9 @@ class AppellantActionView(RateLimitAware):
             self.act(appeal, data)
         except services.AppealError as exc:
             return _error(exc)
-        appeal.refresh_from_db()
+        # A fresh instance, not refresh_from_db(): django-fsm-2's refresh_from_db toggles `protected` on the
+        # state field shared by every instance, so concurrent requests failed after their write committed.
+        appeal = Appeal.objects.select_related("category", "bureau").get(pk=appeal.pk)
         return Response(s.AppealStatusSerializer(status_payload(appeal)).data, status=self.success_status)
 
     success_status = http.HTTP_200_OK

@@ -12,13 +12,18 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from appeals.console.common import role_home
-from appeals.console.forms import StaffLoginForm
+from appeals.console.two_factor import TwoFactorLoginForm, mark_verified
 
 
 class StaffLoginView(auth_views.LoginView):
     template_name = "console/login.html"
-    form_class = StaffLoginForm
+    form_class = TwoFactorLoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        mark_verified(self.request, form)  # a session that gave its TOTP code counts as verified
+        return response
 
     def get_success_url(self) -> str:
         # An explicit, safe ``next`` wins; otherwise each role starts on its own console.

@@ -2,17 +2,32 @@
 
 Rates come from ``settings.PORTAL_RATE_LIMITS``; ``RATELIMIT_ENABLE=false`` turns them all off.
 A limited request learns how long to wait, so the message can say when to try again.
+A limit that cannot be checked (the cache is down) lets the request through, logged and counted:
+filing an appeal never depends on the cache (see also config/cache.py).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
+
+logger = logging.getLogger(__name__)
+
+
+def client_address(request) -> str:
+    """The client's IP address, for rate limits and login lockouts (django-axes).
+
+    The one place that decides it: behind a trusted reverse proxy, change this to read the
+    proxy's forwarded address.
+    """
+    return request.META.get("REMOTE_ADDR", "") or ""
 
 
 def wait_seconds(request, *, name: str, value: str | None = None) -> int:
@@ -23,11 +38,30 @@ def wait_seconds(request, *, name: str, value: str | None = None) -> int:
     rate = settings.PORTAL_RATE_LIMITS.get(name)
     if not rate:
         return 0
-    key = "ip" if value is None else (lambda _group, _request: value)
-    usage = get_usage(request, group=f"huying.{name}", key=key, rate=rate, increment=True)
+    key = (lambda _group, req: client_address(req)) if value is None else (lambda _group, _request: value)
+    try:
+        usage = get_usage(request, group=f"huying.{name}", key=key, rate=rate, increment=True)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: the limit fails open, the request goes on
+        _failed_open(name, exc)
+        return 0
     if usage is None or not usage["should_limit"]:
         return 0
     return max(int(usage["time_left"]), 1)
+
+
+# Limits that could not be checked because the cache failed (the request was allowed), per process.
+failed_open: Counter[str] = Counter()
+
+
+def _failed_open(name: str, exc: Exception) -> None:
+    failed_open[name] += 1
+    logger.warning(
+        "Rate limit %s not checked, request allowed: the cache failed (%s: %s). %d such request(s) so far.",
+        name,
+        type(exc).__name__,
+        exc,
+        sum(failed_open.values()),
+    )
 
 
 def message(wait: int) -> str:

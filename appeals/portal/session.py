@@ -9,7 +9,6 @@ the same confirmation page. Only the most recent few are kept.
 
 from __future__ import annotations
 
-import time
 from importlib import import_module
 
 from django.conf import settings
@@ -48,18 +47,17 @@ def remember_confirmation(request, token: str, tracking_number: str, access_code
     remember_access(request, tracking_number, access_code)
 
 
-def confirmation_for(request, token: str, *, wait: float = 0.0) -> dict | None:
-    """The confirmation saved under ``token``; waits up to ``wait`` seconds for a parallel request.
+def confirmation_for(request, token: str) -> dict | None:
+    """The confirmation saved under ``token``, from this request's session or, once, from the store.
 
     With a double click the browser shows the second request's answer while the first one (which
-    saved the appeal) may still be writing the session; re-reading the stored session briefly
-    covers that race.
+    saved the appeal) may have written the session after this request loaded it; one re-read of
+    the stored session covers a finished first request. Never waits: a first request still running
+    is handled by the page asking the browser to check again (``views.confirmation``).
     """
     found = request.session.get(CONFIRMATIONS_KEY, {}).get(token)
-    deadline = time.monotonic() + wait
     session_key = request.session.session_key
-    while found is None and session_key and time.monotonic() < deadline:
-        time.sleep(0.1)
+    if found is None and session_key:
         store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
         found = store.get(CONFIRMATIONS_KEY, {}).get(token)
         if found is not None:

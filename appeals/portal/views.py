@@ -86,7 +86,9 @@ def submit(request):
     if not form.is_valid():
         return render(request, template, _submit_context(form, _files_to_reselect(request, form)), status=400)
     data = form.cleaned_data
-    wait = limits.wait_seconds(request, name="submit_credit_code", value=data["credit_code"])
+    wait = limits.wait_seconds(
+        request, name="submit_credit_code", value=f"{data['credit_code']}:{data['contact_phone']}"
+    )
     if wait:
         context = _submit_context(form, [safe_name(f.name) for f in data["attachments"]])
         return _limited(request, form, template, wait, context)
@@ -104,6 +106,12 @@ def submit(request):
     return redirect("portal:confirmation", token=token)
 
 
+# A double click lands here before the request that saved the appeal has written the session: the
+# page then asks the browser to come back (meta refresh) up to this many times, a second apart,
+# instead of holding a server worker while it waits.
+CONFIRMATION_RECHECKS = 5
+
+
 @never_cache
 def confirmation(request, token: uuid.UUID):
     """Tracking number and access code, shown large with copy buttons, and what happens next."""
@@ -112,9 +120,13 @@ def confirmation(request, token: uuid.UUID):
         appeal = Appeal.objects.filter(idempotency_key=token).only("tracking_number").first()
         if appeal is None:
             raise Http404
-        # A double click: the request that saved the appeal may still be writing this session.
-        found = portal_session.confirmation_for(request, str(token), wait=3.0)
-    if found is None:
+        try:
+            attempt = max(0, int(request.GET.get("recheck", "0")))
+        except ValueError:
+            attempt = 0
+        if attempt < CONFIRMATION_RECHECKS:
+            next_url = f"{reverse('portal:confirmation', kwargs={'token': token})}?recheck={attempt + 1}"
+            return render(request, "portal/confirmation_pending.html", {"next_url": next_url})
         # Submitted, but from another browser session: the code was shown there, never again.
         return render(request, "portal/already_submitted.html", {"tracking_number": appeal.tracking_number})
     appeal = selectors.appeal_get_for_appellant(

@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appeals import access_codes, audit, confirmation, enterprise_history
+from appeals import access_codes, audit, enterprise_history
 from appeals.errors import DuplicateSubmission
 from appeals.models import Appeal, AppealState, Attachment, Enterprise, Urgency
 from appeals.services.assignment import auto_assign
@@ -26,6 +26,7 @@ from appeals.services.attachments import remove_files, store_attachment
 from appeals.services.dispatch import start_dispatch_clock
 from appeals.services.runner import APPELLANT, SYSTEM
 from notifications import outbox
+from notifications.services import confirmation_enqueue
 from routing.decisions import RoutingDecision, decide
 from routing.models import Category, Region
 
@@ -98,7 +99,8 @@ def appeal_submit(*, submission: AppealSubmission, send_email: bool = True) -> S
     Routing runs in the same transaction so the appellant's first look already shows the bureau;
     if the router fails unexpectedly the appeal goes to triage rather than being lost.
     With an e-mail address (and ``send_email``), the confirmation e-mail with the tracking number
-    and access code is queued after commit (``appeals.tasks.send_submission_email``).
+    and access code is an outbox row in the same transaction (the code sealed, never in clear:
+    ``notifications.services.confirmation_enqueue``), so no broker or worker fault can lose it.
 
     Raises ``DuplicateSubmission`` when the idempotency key was already used. The key's unique
     index decides (no lookup beforehand): a repeat fails its insert, rolls back and is answered
@@ -108,6 +110,8 @@ def appeal_submit(*, submission: AppealSubmission, send_email: bool = True) -> S
     try:
         with transaction.atomic(), outbox.batched():
             result = _create_appeal(submission, saved_files)
+            if send_email:
+                confirmation_enqueue(appeal=result.appeal, access_code=result.access_code)
     except IntegrityError:
         remove_files(saved_files)
         if submission.idempotency_key is not None:
@@ -119,8 +123,6 @@ def appeal_submit(*, submission: AppealSubmission, send_email: bool = True) -> S
         remove_files(saved_files)
         raise
     audit.forget_tail(result.appeal)
-    if send_email:
-        confirmation.queue_submission_email(result.appeal, result.access_code)
     return result
 
 

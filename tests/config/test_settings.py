@@ -73,7 +73,7 @@ def test_real_services_are_chosen_by_environment(tmp_path):
     assert values["pool"]["max_size"] >= 1  # psycopg pool, not persistent per-thread connections
     assert values["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert values["broker"] == "redis://127.0.0.1:6379/3"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "config.cache.FailSoftRedisCache"  # Django's Redis cache, failing soft
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["email_host"] == "smtp.example.org"
     assert values["es"] == "http://127.0.0.1:9200"

@@ -48,7 +48,7 @@ def test_redis_url_switches_layer_cache_and_broker(tmp_path, choice, backend):
     settings = probe(tmp_path, **env)
     assert settings["layer"] == backend
     assert settings["broker"] == "redis://127.0.0.1:6379/9"
-    assert settings["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["cache"] == "config.cache.FailSoftRedisCache"
     [host] = settings["hosts"]
     assert host["address"] == "redis://127.0.0.1:6379/9"
     assert host["socket_timeout"] > 5  # above channels-redis's 5 s BZPOPMIN

@@ -111,8 +111,9 @@ def test_empty_form_fields_are_rendered_once_and_reused_until_the_lists_change(c
 
 
 def test_valid_submission_saves_everything_and_shows_the_codes(
-    client, portal_city, hrss, django_capture_on_commit_callbacks
+    client, portal_city, hrss, django_capture_on_commit_callbacks, settings
 ):
+    settings.NOTIFY_KICK_DELIVERY = True  # the outbox delivers the confirmation e-mail (eager Celery)
     data = form_data(portal_city, contact_email="boss@example.com", credit_code="91350200776049653a")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(SUBMIT, data)
@@ -323,7 +324,8 @@ def test_reused_token_from_another_browser_does_not_reveal_the_code(client, port
     code = next(iter(client.session["portal_access"].values()))
     other = Client()
     response = other.post(SUBMIT, data)
-    page = other.get(response["Location"])
+    assert "正在确认" in other.get(response["Location"]).content.decode()  # asks the browser to check again
+    page = other.get(response["Location"] + "?recheck=5")
     html = page.content.decode()
     assert Appeal.objects.count() == 1
     assert Appeal.objects.get().tracking_number in html
@@ -394,3 +396,16 @@ def test_english_interface(client, portal_city):
     response = client.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert 'lang="en"' in response.content.decode()
+
+
+def test_strangers_cannot_use_up_a_companys_daily_quota(client, portal_city, settings):
+    """The credit code is public: the limit counts per code and contact phone."""
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "submit_credit_code": "1/d"}
+    code = "91350200776049653A"
+    stranger = {"credit_code": code, "contact_phone": "13911112222"}
+    assert client.post(SUBMIT, form_data(portal_city, **stranger), REMOTE_ADDR="10.2.2.2").status_code == 302
+    assert client.post(SUBMIT, form_data(portal_city, **stranger), REMOTE_ADDR="10.3.3.3").status_code == 429
+    # The company itself, with its own phone, still files.
+    response = client.post(SUBMIT, form_data(portal_city, credit_code=code, contact_phone="13800138000"))
+    assert response.status_code == 302
+    assert Appeal.objects.filter(enterprise__credit_code=code).count() == 2
