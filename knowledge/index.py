@@ -186,9 +186,11 @@ def current_index() -> SuggestionIndex:
         if isinstance(index, SuggestionIndex) and knowledge_setting("BACKGROUND_REBUILD", True):
             if not _state["building"]:
                 _state["building"] = True
-                threading.Thread(
+                thread = threading.Thread(
                     target=_rebuild_in_background, args=(today, generation), name="knowledge-index", daemon=True
-                ).start()
+                )
+                _state["thread"] = thread
+                thread.start()
             return index
     built = _build(today)
     with _lock:

@@ -20,6 +20,8 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(60),
+        # Production signs the audit trail with its own key (appeals.E001 otherwise).
+        AUDIT_KEYS=f"k1:{secrets.token_urlsafe(40)}",
         ALLOWED_HOSTS="huying.example.gov.cn",
         HUYING_VAR_DIR=str(tmp_path / "var"),
         STATIC_ROOT=str(tmp_path / "static"),
