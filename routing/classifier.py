@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
+
+from routing.conf import routing_setting
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ _TOKEN_RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
 # Characters that carry no topic on their own (particles, pronouns, generic verbs).
 _STOP_CHARS = set("的了是在我们你他她它和与及或也都就还很但而被把让给对从向这那有没不要会能可以请希望")
 _STOP_WORDS = {"我们", "希望", "请问", "公司", "企业", "问题", "需要", "想", "帮助", "协调", "政府", "部门", "有关"}
-
-
-def routing_setting(name: str, default: Any) -> Any:
-    return getattr(settings, "ROUTING", {}).get(name, default)
 
 
 # --- Features -----------------------------------------------------------------------------------
