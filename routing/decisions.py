@@ -38,6 +38,7 @@ from typing import Any, TypeGuard
 from routing.classifier import Prediction, classify
 from routing.conf import routing_setting
 from routing.models import Bureau, Category, Region, RoutingRule
+from routing.regions import detect_region
 
 # The table lives in routing.table; these names stay importable from here for existing callers.
 from routing.table import RoutingTable, clear_routing_table, routing_table
@@ -58,6 +59,9 @@ class RoutingDecision:
     explanation: dict[str, Any] = field(default_factory=dict)
     # The category the rules were applied to (the appellant's, or the classifier's suggestion).
     routed_category: Category | None = None
+    # The region the rules were applied to: the appellant's, or the one their text or company name
+    # named when theirs was unknown or inactive (see ``explanation["region_basis"]``).
+    routed_region: Region | None = None
 
     @property
     def goes_to_triage(self) -> bool:
@@ -120,6 +124,39 @@ def _routable(category: Category | None) -> TypeGuard[Category]:
     return category is not None and not category.is_other and category.default_bureau_type.code != "dispatch"
 
 
+def _check_region(
+    region: Region, *, enterprise_name: str, title: str, description: str, region_input: str
+) -> tuple[Region, str, dict[str, Any]]:
+    """(region to route in, triage reason or "", explanation entries) for the appellant's region.
+
+    An unknown region (filed under the province) or an inactive one is replaced by the region the
+    company name or the text names, when they name exactly one; otherwise the appeal is triaged. A
+    known region that the company name or text contradicts (another city) is kept but triaged, with
+    both shown to the dispatcher: the appellant's choice is never silently overridden.
+    """
+    table = routing_table()
+    notes: dict[str, Any] = {}
+    if region_input:
+        notes["region_input"] = region_input
+    mention = detect_region(enterprise_name=enterprise_name, title=title, description=description)
+    if mention is not None:
+        notes["region_detected"] = {"region": mention.region.code, "source": mention.source, "words": mention.name}
+    if region.level == Region.Level.PROVINCE or region.code not in table.all_regions:
+        problem = "region_unknown"
+    elif region.code not in table.regions:
+        problem = "region_inactive"
+    else:
+        if mention is not None and table.city_id(mention.region) != table.city_id(region):
+            notes["region_conflict"] = True
+            return region, "region_conflict", notes
+        return region, "", notes
+    if mention is not None and mention.region.code in table.regions:
+        notes["region_basis"] = mention.source
+        notes["region_problem"] = problem
+        return mention.region, "", notes
+    return region, problem, notes
+
+
 def decide(
     *,
     category: Category,
@@ -128,10 +165,32 @@ def decide(
     description: str,
     urgency: str,
     use_classifier: bool = True,
+    enterprise_name: str = "",
+    region_input: str = "",
+    category_input: str = "",
 ) -> RoutingDecision:
-    """Decide the responsible bureau for an appeal's data. Reads only; saves nothing."""
+    """Decide the responsible bureau for an appeal's data. Reads only; saves nothing.
+
+    ``enterprise_name`` helps find the region ("东莞市长安镇某某厂"). ``region_input`` and
+    ``category_input`` carry what the caller typed when it matched nothing (the region is then the
+    province row, the category "other"), so the explanation can show it. Whatever is unknown, the
+    classifier still answers and the explanation says why the appeal went to triage.
+    """
     text = f"{title}\n{description}"
     explanation: dict[str, Any] = {"chosen_category": category.code}
+    given_region = region
+    region, region_problem, region_notes = _check_region(
+        region, enterprise_name=enterprise_name, title=title, description=description, region_input=region_input
+    )
+    explanation.update(region_notes)
+    if region is not given_region:
+        explanation["routed_region"] = region.code
+    category_problem = ""
+    if category_input:
+        explanation["category_input"] = category_input
+        category_problem = "category_unknown"
+    elif category.code not in routing_table().categories:
+        category_problem = "category_inactive"
     prediction = _safe_classify(title, description) if use_classifier else None
     suggested: Category | None = None
     disputed = False
@@ -156,8 +215,15 @@ def decide(
             classifier_version=prediction.version if prediction else "",
             explanation=explanation,
             routed_category=routed,
+            routed_region=region,
         )
 
+    # Unknown values never stop a decision: the classifier has answered above (its suggestion is
+    # kept), and the dispatcher is told what was wrong.
+    if category_problem:
+        return finish(None, category_problem)
+    if region_problem:
+        return finish(None, region_problem)
     if category.is_other:
         auto = routing_setting("AUTO_ROUTE_CONFIDENCE", 0.7)
         if prediction is None:
