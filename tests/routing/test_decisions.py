@@ -190,7 +190,9 @@ def test_route_preview_prints_one_line_per_input_and_saves_nothing(city, hrss, t
     assert lines[0]["rule"] and 0 < lines[0]["confidence"] <= 1
     assert set(lines[0]) >= {"id", "category", "confidence", "bureau", "rule"}
     assert lines[1]["category"] == "utilities" and lines[1]["chosen_category"] == "other"
-    assert "region" in lines[2]["error"]
+    # An unknown region no longer stops the line: it is classified and triaged with the reason.
+    assert lines[2]["reason"] == lines[2]["triage_reason"] == "region_unknown" and lines[2]["bureau"] is None
+    assert lines[2]["region_input"] == "atlantis" and lines[2]["confidence"] is not None
     assert lines[3]["error"] == "not valid JSON"
     assert (Appeal.objects.count(), Bureau.objects.count()) == counts
 
