@@ -2,8 +2,10 @@
 
 1. **Classifier.** The text is classified (``routing.classifier``) on every decision; the result
    is kept in the explanation either way.
-   * The appellant chose "other": at or above ``AUTO_ROUTE_CONFIDENCE`` the suggested category is
-     routed by the rules below; under it, the appeal goes to triage with the suggestion shown.
+   * The appellant chose "other": when the classifier is at least ``AUTO_ROUTE_CONFIDENCE`` sure of
+     the suggested category's *bureau type* (the summed probability of the categories that default
+     to it; unset: the threshold calibrated with the model version), the suggestion is routed by
+     the rules below; under it, the appeal goes to triage with the suggestion shown.
      Nothing is disputed: the appellant did not claim a category.
    * The appellant chose a category and the text *clearly contradicts* it — the classifier prefers
      another category and gives the chosen one at most ``CONTRADICTION_MAX_PROBABILITY`` — the
@@ -157,6 +159,27 @@ def _check_region(
     return region, problem, notes
 
 
+def _auto_threshold(prediction: Prediction) -> float:
+    """``AUTO_ROUTE_CONFIDENCE`` when set, else the threshold calibrated with the model version."""
+    configured = routing_setting("AUTO_ROUTE_CONFIDENCE", None)
+    if configured is not None:
+        return float(configured)
+    return prediction.auto_threshold if prediction.auto_threshold is not None else 0.7
+
+
+def _bureau_confidence(prediction: Prediction, suggested: Category | None) -> float:
+    """How sure the classifier is of the suggested category's bureau type: the summed probability
+    of the active categories that default to it (financing and loan deferral both reach finance)."""
+    if suggested is None:
+        return 0.0
+    type_id = suggested.default_bureau_type_id
+    return sum(
+        prediction.probability(code)
+        for code, category in routing_table().categories.items()
+        if category.default_bureau_type_id == type_id
+    )
+
+
 def decide(
     *,
     category: Category,
@@ -225,10 +248,12 @@ def decide(
     if region_problem:
         return finish(None, region_problem)
     if category.is_other:
-        auto = routing_setting("AUTO_ROUTE_CONFIDENCE", 0.7)
         if prediction is None:
             return finish(None, "category_other")
-        if not _routable(suggested) or prediction.confidence < auto:
+        auto = _auto_threshold(prediction)
+        confidence = _bureau_confidence(prediction, suggested)
+        explanation["bureau_confidence"] = round(confidence, 4)
+        if not _routable(suggested) or confidence < auto:
             return finish(None, "category_other_low_confidence", threshold=auto)
         routed = suggested
         explanation["basis"] = "classifier"

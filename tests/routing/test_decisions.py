@@ -34,7 +34,7 @@ def test_default_rule_routes_the_category_to_its_bureau_in_the_city(city, hrss, 
     assert decision.rule is not None and decision.rule.category.code == "employment"
     assert decision.explanation["reason"] == "rule"
     assert decision.explanation["classifier"]["category"] == "employment"
-    assert decision.classifier_version.startswith("nb-char-")
+    assert decision.classifier_version.startswith("lr-robust-")
     assert not decision.disputed
 
 
@@ -166,7 +166,7 @@ def test_the_decision_is_stored_on_the_appeal(city, hrss, finance):
     assert appeal.category.code == "financing", "the appellant's choice stays recorded"
     assert appeal.category_disputed
     assert appeal.suggested_category.code == "utilities"
-    assert appeal.classifier_version.startswith("nb-")
+    assert appeal.classifier_version.startswith("lr-")
     assert appeal.routing_explanation["classifier"]["version"] == appeal.classifier_version
     assert appeal.bureau.bureau_type.code == "development"
 
