@@ -122,6 +122,8 @@ class NaiveBayes:
         self.alpha = alpha
         self.class_counts: dict[str, int] = {}
         self.feature_counts: dict[str, dict[str, int]] = {}
+        # Set from the stored version's metrics when loaded (naive Bayes versions have none).
+        self.auto_threshold: float | None = None
         self._prepare()
 
     # Training and serialisation
@@ -476,5 +478,5 @@ def classify(title: str, description: str) -> Prediction:
     version, model = active_model()
     prediction = model.predict(title, description)
     prediction.version = version
-    prediction.auto_threshold = getattr(model, "auto_threshold", None)
+    prediction.auto_threshold = model.auto_threshold
     return prediction

@@ -42,6 +42,8 @@ class LinearModel:
         self.idf: dict[str, float] = {}
         self.weights: dict[str, list[float]] = {}
         self.intercepts: list[float] = []
+        # The calibrated auto-routing threshold, set from the stored version's metrics when loaded.
+        self.auto_threshold: float | None = None
 
     # Training and serialisation
 
