@@ -37,6 +37,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from django.utils.translation import gettext_lazy as _
+
 from routing.classifier import Prediction, classify
 from routing.conf import routing_setting
 from routing.models import Bureau, Category, Region, RoutingRule
@@ -48,6 +50,20 @@ from routing.table import RoutingTable, clear_routing_table, routing_table
 __all__ = ["RoutingDecision", "RoutingTable", "clear_routing_table", "decide", "routing_table"]
 
 logger = logging.getLogger(__name__)
+
+# Every triage reason a decision can carry (``explanation["reason"]``), in words for the dispatcher.
+TRIAGE_REASONS: dict[str, Any] = {
+    "category_other": _("诉求人选择了“其他”类别"),
+    "category_other_low_confidence": _("“其他”类别，分类建议把握不足"),
+    "disputed_low_confidence": _("填报类别与内容不符，分类建议把握不足"),
+    "no_rule": _("没有匹配的分拨规则或承办单位"),
+    "router_error": _("自动分拨出错"),
+    "region_unknown": _("所在地区无法识别，内容和企业名称中也没有找到地区"),
+    "region_inactive": _("所选地区已停用"),
+    "region_conflict": _("所选地区与企业名称或内容中的地区不一致"),
+    "category_unknown": _("填报的类别无法识别"),
+    "category_inactive": _("所选类别已停用"),
+}
 
 
 @dataclass

@@ -207,3 +207,14 @@ def test_the_form_offers_one_option_group_per_city(province, client):
     assert options[0][1] == "佛山市（全市）" and [o[1] for o in options[1:]][:2] == ["禅城区", "南海区"]
     html = client.get("/").content.decode()
     assert '<optgroup label="佛山市">' in html and "顺德区</option>" in html
+
+
+def test_every_triage_reason_has_words_for_the_dispatcher():
+    from django.utils import translation
+
+    from routing.decisions import TRIAGE_REASONS
+
+    for code in ("region_unknown", "region_inactive", "region_conflict", "category_unknown", "category_inactive"):
+        assert str(TRIAGE_REASONS[code])
+        with translation.override("en"):
+            assert str(TRIAGE_REASONS[code]).isascii(), code
