@@ -523,9 +523,12 @@ API_CLIENT_CACHE_SECONDS = env_int("API_CLIENT_CACHE_SECONDS", 10)
 # --- Routing, classifier, assignment and deadlines (routing app; docs/routing.md) ---------------
 
 ROUTING = {
-    # Category "other": the classifier's suggestion routes automatically at or above this confidence;
-    # below it the appeal goes to triage with the suggestion shown.
-    "AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_AUTO_ROUTE_CONFIDENCE", "0.7")),
+    # Category "other": the classifier's suggestion routes automatically at or above this confidence
+    # (that its bureau is right); below it the appeal goes to triage with the suggestion shown. Unset:
+    # the threshold calibrated with the active model version on held-out examples (docs/routing.md).
+    "AUTO_ROUTE_CONFIDENCE": (
+        float(os.environ["ROUTING_AUTO_ROUTE_CONFIDENCE"]) if os.environ.get("ROUTING_AUTO_ROUTE_CONFIDENCE") else None
+    ),
     # A chosen category "clearly contradicts" the text when the classifier gives it at most this
     # probability and prefers another category; the disagreement is then flagged (disputed).
     "CONTRADICTION_MAX_PROBABILITY": float(os.environ.get("ROUTING_CONTRADICTION_MAX_PROBABILITY", "0.02")),
@@ -534,8 +537,11 @@ ROUTING = {
     "CONTRADICTION_MIN_FEATURES": env_int("ROUTING_CONTRADICTION_MIN_FEATURES", 60),
     # A contradicted choice is re-routed automatically only at or above this confidence (else triage).
     "CONTRADICTION_AUTO_ROUTE_CONFIDENCE": float(os.environ.get("ROUTING_CONTRADICTION_CONFIDENCE", "0.8")),
-    # Classifier features ("char" n-grams or "jieba" words; measured in bench/routing_accuracy.py).
-    "CLASSIFIER_FEATURES": os.environ.get("ROUTING_CLASSIFIER_FEATURES", "char"),
+    # Classifier: "logistic-regression" over "robust" features (normalised char 1-3-grams, pinyin
+    # bigrams, English words), or "multinomial-naive-bayes" over "char"/"jieba"/"robust" features;
+    # measured side by side in bench/routing_accuracy.py.
+    "CLASSIFIER_ALGORITHM": os.environ.get("ROUTING_CLASSIFIER_ALGORITHM", "logistic-regression"),
+    "CLASSIFIER_FEATURES": os.environ.get("ROUTING_CLASSIFIER_FEATURES", "robust"),
     "CLASSIFIER_RELOAD_SECONDS": env_int("ROUTING_CLASSIFIER_RELOAD_SECONDS", 60),
     # Duplicate suggestions (并单): same enterprise, similar text, filed within this many days.
     "DUPLICATE_WINDOW_DAYS": env_int("ROUTING_DUPLICATE_WINDOW_DAYS", 14),

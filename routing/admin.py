@@ -19,11 +19,11 @@ from routing.models import Bureau, BureauType, Category, Region, RoutingRule, St
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["name", "name_en", "code", "level", "parent", "sort_order", "is_active"]
-    list_filter = ["level", "is_active"]
+    list_display = ["name", "name_en", "code", "division_code", "level", "parent", "sort_order", "is_active"]
+    list_filter = ["level", "is_active", "parent"]
     list_editable = ["sort_order", "is_active"]
     list_select_related = ["parent"]
-    search_fields = ["name", "name_en", "code"]
+    search_fields = ["name", "name_en", "code", "division_code"]
     autocomplete_fields = ["parent"]
     ordering = ["sort_order", "code"]
 

@@ -1,26 +1,25 @@
 """Suggesting an appeal's category from its title and description.
 
-A multinomial naive Bayes over Chinese text features, written here rather than pulled in with
-scikit-learn: with a few hundred examples it trains in well under a second, a prediction is a
-dictionary walk (tens of microseconds), and the model serialises to plain JSON (counts per class),
-so stored versions are inspectable and nothing is ever unpickled.
+Two models, measured side by side in ``bench/routing_accuracy.py``:
 
-Features (measured side by side in ``bench/routing_accuracy.py``):
+* **logistic regression** (the default, ``routing.linear_model``): TF-IDF weighted ``robust``
+  features (``routing.text_features``: OpenCC Traditional → Simplified, full-width → half-width,
+  lower case; character 1–3-grams, pinyin bigrams against homophone typos, English words), trained
+  with scikit-learn and stored as JSON weights; prediction is pure Python. Its probabilities are
+  calibrated enough to threshold: each version stores the auto-routing threshold chosen on
+  held-out hand-written examples (``train_linear``), which ``routing.decisions`` uses unless
+  ``ROUTING["AUTO_ROUTE_CONFIDENCE"]`` is set.
+* **multinomial naive Bayes** (``NaiveBayes``): counts per class as JSON, over ``char``, ``jieba``
+  or ``robust`` features. Confidence is the posterior under a uniform prior after tempering the
+  log-likelihoods by ``n ** TEMPER_EXPONENT`` (raw naive Bayes posteriors are almost always 0 or 1).
+  Kept for comparison and so versions trained with it still load.
 
-* ``char``: character bigrams and trigrams of each run of Chinese characters/letters/digits;
-* ``jieba``: jieba word segmentation (words of two or more characters, plus single-character
-  words that are not stop characters).
+Priors are uniform on purpose for naive Bayes: dispatchers' corrections pile up in the categories
+that get misrouted, which says nothing about how often a new appeal belongs to them.
 
-The title is counted twice: appellants put the gist of the problem there.
-
-Confidence is the posterior of the top class under a uniform prior after tempering the
-log-likelihoods by the number of features (naive Bayes multiplies evidence as if every n-gram were
-independent, which makes raw posteriors almost always 0 or 1; dividing by ``n ** 0.7`` gives
-scores that order and threshold usefully). The prior is uniform on purpose: dispatchers'
-corrections pile up in the categories that get misrouted, which says nothing about how often a
-new appeal belongs to them.
-
-Training data: the seed files ``routing/data/training/*.jsonl`` (written for this project) plus
+Training data: the seed files ``routing/data/training/*.jsonl`` — hand-written examples and the
+generated ``generated.jsonl`` (``routing/data/make_training_examples.py``: every category × the five
+appeal types × the registers people write in; each line labelled with its appeal type) — plus
 ``TrainingExample`` rows (dispatchers' manual routing, harvested from the audit trail). Each
 training run stores a ``ClassifierModel`` row with its version, parameters and metrics; the active
 version is loaded once per process and re-checked at most every ``CLASSIFIER_RELOAD_SECONDS``.
@@ -33,7 +32,6 @@ import json
 import logging
 import math
 import random
-import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -42,8 +40,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
+
+from routing.conf import routing_setting
+from routing.linear_model import DEFAULT_C, LinearModel, bureau_confidence, choose_threshold
+from routing.text_features import (  # noqa: F401 - char_features & co. stay importable from here
+    FEATURE_EXTRACTORS,
+    char_features,
+    document_features,
+    evidence_weight,
+    jieba_features,
+    normalise,
+    robust_features,
+    text_features,
+    title_is_empty,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,59 +62,14 @@ TRAINING_DIR = Path(__file__).resolve().parent / "data" / "training"
 ALGORITHM = "multinomial-naive-bayes"
 DEFAULT_FEATURES = "char"
 DEFAULT_ALPHA = 0.1
+# The default model: a calibrated logistic regression over robust features (routing.linear_model).
+LINEAR_ALGORITHM = "logistic-regression"
+LINEAR_FEATURES = "robust"
+# Calibration target: at most this share of automatically routed held-out appeals at a wrong bureau.
+MAX_WRONG_SHARE = 0.02
 # Log-likelihoods are divided by n ** TEMPER_EXPONENT (n = number of known features). Chosen with
 # bench/routing_accuracy.py: 0.5 leaves wrong answers at 0.9+ confidence, 1.0 flattens right ones.
 TEMPER_EXPONENT = 0.7
-
-_TOKEN_RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
-# Characters that carry no topic on their own (particles, pronouns, generic verbs).
-_STOP_CHARS = set("的了是在我们你他她它和与及或也都就还很但而被把让给对从向这那有没不要会能可以请希望")
-_STOP_WORDS = {"我们", "希望", "请问", "公司", "企业", "问题", "需要", "想", "帮助", "协调", "政府", "部门", "有关"}
-
-
-def routing_setting(name: str, default: Any) -> Any:
-    return getattr(settings, "ROUTING", {}).get(name, default)
-
-
-# --- Features -----------------------------------------------------------------------------------
-
-
-def char_features(text: str) -> list[str]:
-    """Character bigrams and trigrams inside each run of CJK characters, letters and digits."""
-    features: list[str] = []
-    for run in _TOKEN_RUN.findall(text.lower()):
-        for n in (2, 3):
-            features.extend(run[i : i + n] for i in range(len(run) - n + 1))
-    return features
-
-
-_jieba_lock = threading.Lock()
-
-
-def jieba_features(text: str) -> list[str]:
-    """jieba words, dropping punctuation, stop words and single stop characters."""
-    import jieba
-
-    with _jieba_lock:  # jieba lazily builds its dictionary on first use; not thread-safe then
-        words = jieba.lcut(text, HMM=False)
-    out = []
-    for word in words:
-        word = word.strip().lower()
-        if not word or not _TOKEN_RUN.fullmatch(word) or word in _STOP_WORDS:
-            continue
-        if len(word) == 1 and word in _STOP_CHARS:
-            continue
-        out.append(word)
-    return out
-
-
-FEATURE_EXTRACTORS = {"char": char_features, "jieba": jieba_features}
-
-
-def text_features(title: str, description: str, kind: str) -> list[str]:
-    extract = FEATURE_EXTRACTORS[kind]
-    title_features = extract(title or "")
-    return title_features + title_features + extract(description or "")
 
 
 # --- The model ------------------------------------------------------------------------------------
@@ -114,6 +80,10 @@ class Example:
     title: str
     description: str
     category: str
+    # The appeal type (咨询 求助 建议 投诉 举报) where the example says: ready for a type model.
+    appeal_type: str = ""
+    # Generated from the phrase banks (make_training_examples.py) rather than written one by one.
+    generated: bool = False
 
 
 @dataclass
@@ -125,6 +95,8 @@ class Prediction:
     top_features: list[str] = field(default_factory=list)
     # How many known features (n-grams) the text had: the weight of the evidence.
     feature_count: int = 0
+    # The auto-routing threshold calibrated with this model version (None: use the setting).
+    auto_threshold: float | None = None
 
     def probability(self, category: str) -> float:
         return self.scores.get(category, 0.0)
@@ -138,6 +110,7 @@ class Prediction:
             "evidence": self.top_features,
             "features": self.feature_count,
             "version": self.version,
+            **({"threshold": self.auto_threshold} if self.auto_threshold is not None else {}),
         }
 
 
@@ -149,6 +122,8 @@ class NaiveBayes:
         self.alpha = alpha
         self.class_counts: dict[str, int] = {}
         self.feature_counts: dict[str, dict[str, int]] = {}
+        # Set from the stored version's metrics when loaded (naive Bayes versions have none).
+        self.auto_threshold: float | None = None
         self._prepare()
 
     # Training and serialisation
@@ -260,7 +235,15 @@ def seed_examples(directory: Path = TRAINING_DIR) -> list[Example]:
                 continue
             try:
                 row = json.loads(line)
-                examples.append(Example(row["title"], row.get("description", ""), row["category"]))
+                examples.append(
+                    Example(
+                        row["title"],
+                        row.get("description", ""),
+                        row["category"],
+                        appeal_type=row.get("type", ""),
+                        generated="register" in row,
+                    )
+                )
             except (ValueError, KeyError) as exc:
                 raise ValueError(f"{path.name}:{line_number}: not a training example ({exc})") from exc
     return examples
@@ -297,12 +280,82 @@ def training_metrics(examples: Sequence[Example], *, features: str, alpha: float
     }
 
 
-def version_for(examples: Sequence[Example], features: str, alpha: float) -> str:
+def version_for(examples: Sequence[Example], features: str, alpha: float, algorithm: str = ALGORITHM) -> str:
+    """A version id hashing the algorithm, its parameters and the training data."""
     digest = hashlib.sha256()
-    digest.update(f"{ALGORITHM}|{features}|{alpha}|{TEMPER_EXPONENT}".encode())
+    if algorithm == ALGORITHM:
+        digest.update(f"{ALGORITHM}|{features}|{alpha}|{TEMPER_EXPONENT}".encode())
+    else:
+        digest.update(f"{algorithm}|{features}|{alpha}|{MAX_WRONG_SHARE}".encode())
     for example in examples:
         digest.update(f"\x1e{example.category}\x1f{example.title}\x1f{example.description}".encode())
-    return f"nb-{features}-{digest.hexdigest()[:12]}"
+    prefix = "nb" if algorithm == ALGORITHM else "lr"
+    return f"{prefix}-{features}-{digest.hexdigest()[:12]}"
+
+
+def _calibration_split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
+    """(training part, held-out part): every third hand-written example of each category is held out.
+
+    Generated examples are never held out: they share phrases with each other, so a threshold
+    calibrated on them would be far too confident about text written by other people.
+    """
+    train_part, held_out = [], []
+    seen: Counter[str] = Counter()
+    for example in examples:
+        if not example.generated:
+            seen[example.category] += 1
+            if seen[example.category] % 3 == 0:
+                held_out.append(example)
+                continue
+        train_part.append(example)
+    return train_part, held_out
+
+
+def train_linear(
+    examples: Sequence[Example], *, features: str, c: float, bureau_of: dict[str, str]
+) -> tuple[LinearModel, dict[str, Any]]:
+    """Fit the linear model, calibrating its auto-routing threshold on held-out hand-written examples.
+
+    ``bureau_of`` maps category codes to bureau type codes: a threshold is about bureaus (routing a
+    financing appeal as loan deferral still reaches the right finance bureau). The threshold is the
+    lowest at which at most ``MAX_WRONG_SHARE`` of held-out appeals routed automatically would reach
+    the wrong bureau. The model is then refitted on all examples.
+    """
+    train_part, held_out = _calibration_split(examples)
+    probe = LinearModel(features=features, c=c).fit(
+        [document_features(e.title, e.description, features) for e in train_part], [e.category for e in train_part]
+    )
+    outcomes = []
+    correct = 0
+    for example in held_out:
+        prediction = probe.predict(example.title, example.description)
+        correct += prediction.category == example.category
+        if bureau_of.get(prediction.category, "dispatch") == "dispatch":
+            continue  # "other"/policy predictions go to triage anyway
+        confidence = bureau_confidence(prediction.scores, prediction.category, bureau_of)
+        wrong = bureau_of.get(prediction.category) != bureau_of.get(example.category)
+        outcomes.append((confidence, wrong))
+    calibration = choose_threshold(outcomes, max_wrong=MAX_WRONG_SHARE)
+    model = LinearModel(features=features, c=c).fit(
+        [document_features(e.title, e.description, features) for e in examples], [e.category for e in examples]
+    )
+    metrics = {
+        "held_out_examples": len(held_out),
+        "held_out_accuracy": round(correct / len(held_out), 4) if held_out else None,
+        "auto_route_threshold": calibration["threshold"],
+        "held_out_auto_share": calibration["auto_share"],
+        "held_out_wrong_share": calibration["wrong_share"],
+        "per_category": dict(Counter(e.category for e in examples)),
+        "per_type": dict(Counter(e.appeal_type or "unlabelled" for e in examples)),
+    }
+    return model, metrics
+
+
+def bureau_types_by_category() -> dict[str, str]:
+    """Category code → its default bureau type code, from the database."""
+    from routing.models import Category
+
+    return dict(Category.objects.values_list("code", "default_bureau_type__code"))
 
 
 # --- Versions: training, storing, loading ------------------------------------------------------------
@@ -312,7 +365,7 @@ _cache_lock = threading.Lock()
 _cache: dict[str, Any] = {"checked_at": 0.0, "version": None, "model": None}
 # Trained models by version, so re-creating the seed version in a fresh database (tests, a new
 # deployment) does not train again in the same process.
-_trained: dict[str, NaiveBayes] = {}
+_trained: dict[str, NaiveBayes | LinearModel] = {}
 _metrics: dict[str, dict[str, Any]] = {}
 
 
@@ -323,35 +376,52 @@ def reset_cache() -> None:
 
 
 def train(
-    *, features: str | None = None, alpha: float | None = None, include_stored: bool = True, activate: bool = True
+    *,
+    features: str | None = None,
+    alpha: float | None = None,
+    include_stored: bool = True,
+    activate: bool = True,
+    algorithm: str | None = None,
 ):
     """Train on the seed files (+ stored examples), store a ClassifierModel version, return it.
 
+    ``algorithm`` is ``CLASSIFIER_ALGORITHM`` by default: the calibrated logistic regression
+    (``LINEAR_ALGORITHM``) or naive Bayes (``ALGORITHM``, kept for comparison and old versions).
+    For the regression ``alpha`` is its inverse regularisation strength C.
     The version id is a hash of the algorithm, features and training data, so training twice on
     the same data returns the existing version instead of a duplicate.
     """
     from routing.models import ClassifierModel
 
-    features = features or routing_setting("CLASSIFIER_FEATURES", DEFAULT_FEATURES)
-    alpha = alpha if alpha is not None else routing_setting("CLASSIFIER_ALPHA", DEFAULT_ALPHA)
+    algorithm = algorithm or routing_setting("CLASSIFIER_ALGORITHM", LINEAR_ALGORITHM)
+    linear = algorithm == LINEAR_ALGORITHM
+    default_features = LINEAR_FEATURES if linear else DEFAULT_FEATURES
+    features = features or routing_setting("CLASSIFIER_FEATURES", default_features)
+    if alpha is None:
+        alpha = (
+            routing_setting("CLASSIFIER_C", DEFAULT_C) if linear else routing_setting("CLASSIFIER_ALPHA", DEFAULT_ALPHA)
+        )
     seed = seed_examples()
     stored = stored_examples() if include_stored else []
     examples = seed + stored
-    version = version_for(examples, features, alpha)
-    model = _trained.get(version)
-    if model is None:
-        model = NaiveBayes(features=features, alpha=alpha).fit(examples)
-        _trained[version] = model
+    version = version_for(examples, features, alpha, algorithm)
+    model: NaiveBayes | LinearModel | None = _trained.get(version)
     metrics = _metrics.get(version)
-    if metrics is None:
-        metrics = training_metrics(examples, features=features, alpha=alpha, stored=len(stored))
+    if model is None or metrics is None:
+        if linear:
+            model, metrics = train_linear(examples, features=features, c=alpha, bureau_of=bureau_types_by_category())
+        else:
+            model = NaiveBayes(features=features, alpha=alpha).fit(examples)
+            metrics = training_metrics(examples, features=features, alpha=alpha, stored=len(stored))
+        metrics.update(seed_examples=len(seed), dispatcher_examples=len(stored))
+        _trained[version] = model
         _metrics[version] = metrics
     try:
         with transaction.atomic():
             row, created = ClassifierModel.objects.get_or_create(
                 version=version,
                 defaults={
-                    "algorithm": ALGORITHM,
+                    "algorithm": algorithm,
                     "features": features,
                     "parameters": model.to_dict(),
                     "metrics": metrics,
@@ -371,7 +441,14 @@ def train(
     return row
 
 
-def active_model() -> tuple[str, NaiveBayes]:
+def load_model(algorithm: str, parameters: dict[str, Any]) -> NaiveBayes | LinearModel:
+    """A stored version's model, by its algorithm."""
+    if algorithm == LINEAR_ALGORITHM:
+        return LinearModel.from_dict(parameters)
+    return NaiveBayes.from_dict(parameters)
+
+
+def active_model() -> tuple[str, NaiveBayes | LinearModel]:
     """The active (version, model), loaded once per process and re-checked periodically."""
     from routing.models import ClassifierModel
 
@@ -386,8 +463,11 @@ def active_model() -> tuple[str, NaiveBayes]:
     model = _trained.get(version)
     if model is None:
         row = ClassifierModel.objects.get(version=version)
-        model = NaiveBayes.from_dict(row.parameters)
+        model = load_model(row.algorithm, row.parameters)
+        model.auto_threshold = (row.metrics or {}).get("auto_route_threshold")
         _trained[version] = model
+    elif version in _metrics:
+        model.auto_threshold = _metrics[version].get("auto_route_threshold")
     with _cache_lock:
         _cache.update(checked_at=now, version=version, model=model)
     return version, model
@@ -398,4 +478,5 @@ def classify(title: str, description: str) -> Prediction:
     version, model = active_model()
     prediction = model.predict(title, description)
     prediction.version = version
+    prediction.auto_threshold = model.auto_threshold
     return prediction

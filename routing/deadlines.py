@@ -30,22 +30,18 @@ from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from django.conf import settings
-from django.db.models.signals import post_delete, post_save
+
+from routing.conf import routing_setting
 
 logger = logging.getLogger(__name__)
 
 
-def _routing_setting(name: str, default):
-    return getattr(settings, "ROUTING", {}).get(name, default)
-
-
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(_routing_setting("CALENDAR_TIME_ZONE", "Asia/Shanghai"))
+    return ZoneInfo(routing_setting("CALENDAR_TIME_ZONE", "Asia/Shanghai"))
 
 
 def working_hours() -> tuple[dtime, dtime]:
-    start, end = _routing_setting("WORKING_HOURS", ("09:00", "18:00"))
+    start, end = routing_setting("WORKING_HOURS", ("09:00", "18:00"))
     return dtime.fromisoformat(start), dtime.fromisoformat(end)
 
 
@@ -106,10 +102,6 @@ def clear_override_cache(**kwargs) -> None:
 
     cache.set(_OVERRIDE_VERSION_KEY, uuid.uuid4().hex, None)
     _override_cache["loaded_at"] = -1e9
-
-
-post_save.connect(clear_override_cache, sender="routing.HolidayOverride", dispatch_uid="routing.holiday_cache_save")
-post_delete.connect(clear_override_cache, sender="routing.HolidayOverride", dispatch_uid="routing.holiday_cache_del")
 
 
 def is_working_day(day: date) -> bool:
@@ -281,10 +273,10 @@ def _category_id(category) -> int | None:
 def policy_for(*, category=None, urgent: bool = False) -> Limits:
     """The limits for a category (object or id) × urgency: the most specific active policy wins.
 
-    Policies come from the per-process routing table (``routing.decisions.routing_table``), so a
+    Policies come from the per-process routing table (``routing.table.routing_table``), so a
     submission or sign-for runs no query for them; saving or deleting a policy reloads the table.
     """
-    from routing.decisions import routing_table
+    from routing.table import routing_table
 
     urgency = "urgent" if urgent else "normal"
     category_id = _category_id(category)

@@ -2,8 +2,10 @@
 
 1. **Classifier.** The text is classified (``routing.classifier``) on every decision; the result
    is kept in the explanation either way.
-   * The appellant chose "other": at or above ``AUTO_ROUTE_CONFIDENCE`` the suggested category is
-     routed by the rules below; under it, the appeal goes to triage with the suggestion shown.
+   * The appellant chose "other": when the classifier is at least ``AUTO_ROUTE_CONFIDENCE`` sure of
+     the suggested category's *bureau type* (the summed probability of the categories that default
+     to it; unset: the threshold calibrated with the model version), the suggestion is routed by
+     the rules below; under it, the appeal goes to triage with the suggestion shown.
      Nothing is disputed: the appellant did not claim a category.
    * The appellant chose a category and the text *clearly contradicts* it — the classifier prefers
      another category and gives the chosen one at most ``CONTRADICTION_MAX_PROBABILITY`` — the
@@ -31,23 +33,37 @@ Every decision carries its explanation (rule, classifier scores, version), store
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
-import time
-import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, TypeGuard
 
-from django.core.cache import cache
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
-from routing.classifier import Prediction, classify, routing_setting
-from routing.models import Bureau, BureauType, Category, DeadlinePolicy, Region, RoutingRule
+from routing.classifier import Prediction, classify
+from routing.conf import routing_setting
+from routing.models import Bureau, Category, Region, RoutingRule
+from routing.regions import detect_region
+
+# The table lives in routing.table; these names stay importable from here for existing callers.
+from routing.table import RoutingTable, clear_routing_table, routing_table
+
+__all__ = ["RoutingDecision", "RoutingTable", "clear_routing_table", "decide", "routing_table"]
 
 logger = logging.getLogger(__name__)
+
+# Every triage reason a decision can carry (``explanation["reason"]``), in words for the dispatcher.
+TRIAGE_REASONS: dict[str, Any] = {
+    "category_other": _("诉求人选择了“其他”类别"),
+    "category_other_low_confidence": _("“其他”类别，分类建议把握不足"),
+    "disputed_low_confidence": _("填报类别与内容不符，分类建议把握不足"),
+    "no_rule": _("没有匹配的分拨规则或承办单位"),
+    "router_error": _("自动分拨出错"),
+    "region_unknown": _("所在地区无法识别，内容和企业名称中也没有找到地区"),
+    "region_inactive": _("所选地区已停用"),
+    "region_conflict": _("所选地区与企业名称或内容中的地区不一致"),
+    "category_unknown": _("填报的类别无法识别"),
+    "category_inactive": _("所选类别已停用"),
+}
 
 
 @dataclass
@@ -61,6 +77,9 @@ class RoutingDecision:
     explanation: dict[str, Any] = field(default_factory=dict)
     # The category the rules were applied to (the appellant's, or the classifier's suggestion).
     routed_category: Category | None = None
+    # The region the rules were applied to: the appellant's, or the one their text or company name
+    # named when theirs was unknown or inactive (see ``explanation["region_basis"]``).
+    routed_region: Region | None = None
 
     @property
     def goes_to_triage(self) -> bool:
@@ -82,122 +101,18 @@ def _rule_matches(rule: RoutingRule, *, category: Category, region: Region, text
     return not keywords or any(k in text for k in keywords)
 
 
-def _specificity(rule: RoutingRule) -> int:
-    score = 0
-    if rule.region is not None:
-        score += 4 if rule.region.level == Region.Level.DISTRICT else 2
-    if rule.keywords.strip():
-        score += 1
-    if rule.urgency:
-        score += 1
-    return score
-
-
-# --- The routing table: rules, bureaus, categories, regions and deadline policies, cached per process --
-#
-# Rules, bureaus and policies change a few times a year; decisions happen on every submission. The table is
-# loaded once per process and reloaded when any of its models is saved or deleted (signals clear
-# this process's copy and bump a version in Django's cache, which other processes compare at most
-# once a second; with a per-process cache they reload after TABLE_MAX_AGE seconds). A steady-state
-# decision therefore runs no query at all. Bulk ``QuerySet.update()`` sends no signal: call
-# ``clear_routing_table()`` after one.
-
-_TABLE_VERSION_KEY = "routing:table:version"
-_TABLE_MAX_AGE = 60.0
-_table_lock = threading.Lock()
-_table: dict[str, Any] = {"data": None, "loaded_at": -1e9, "checked_at": -1e9, "version": None}
-_generations = itertools.count(1)
-
-
-@dataclass
-class RoutingTable:
-    rules: list[RoutingRule]
-    bureaus: dict[tuple[int, int], Bureau]  # (bureau type id, region id) → active bureau
-    categories: dict[str, Category]
-    parents: dict[int, int | None]  # region id → parent (city) id for districts
-    regions: dict[str, Region] = field(default_factory=dict)  # active regions by code
-    policies: list[DeadlinePolicy] = field(default_factory=list)  # active deadline policies
-    # Goes up each time this process loads the table: a key for anything derived from it, such as
-    # the public form's rendered category and region lists.
-    generation: int = 0
-
-    @cached_property
-    def regions_by_id(self) -> dict[int, Region]:
-        return {region.pk: region for region in self.regions.values()}
-
-    @cached_property
-    def categories_by_id(self) -> dict[int, Category]:
-        return {category.pk: category for category in self.categories.values()}
-
-
-def _load_table() -> RoutingTable:
-    rules = list(RoutingRule.objects.filter(is_active=True).select_related("target_type", "region"))
-    rules.sort(key=lambda r: (r.priority, -_specificity(r), r.pk))
-    bureaus = {
-        (b.bureau_type_id, b.region_id): b
-        for b in Bureau.objects.filter(is_active=True).select_related("bureau_type", "region")
-    }
-    categories = {c.code: c for c in Category.objects.filter(is_active=True).select_related("default_bureau_type")}
-    all_regions = list(Region.objects.all())
-    parents = {r.pk: (r.parent_id if r.level == Region.Level.DISTRICT else None) for r in all_regions}
-    regions = {r.code: r for r in all_regions if r.is_active}
-    policies = list(DeadlinePolicy.objects.filter(is_active=True))
-    return RoutingTable(rules, bureaus, categories, parents, regions, policies, generation=next(_generations))
-
-
-def routing_table() -> RoutingTable:
-    now = time.monotonic()
-    with _table_lock:
-        data = _table["data"]
-        stale = data is None or now - _table["loaded_at"] > _TABLE_MAX_AGE
-        if not stale and now - _table["checked_at"] > 1.0:
-            _table["checked_at"] = now
-            stale = cache.get(_TABLE_VERSION_KEY) != _table["version"]
-        if not stale:
-            return data
-    version = cache.get(_TABLE_VERSION_KEY)
-    data = _load_table()
-    with _table_lock:
-        _table.update(data=data, loaded_at=now, checked_at=now, version=version)
-    return data
-
-
-def clear_routing_table(**kwargs: Any) -> None:
-    """Forget the cached routing table here and (through the shared cache) in other processes.
-
-    Called inside the transaction that changes a model, so the version is bumped again once it
-    commits: another process that reloaded in between read the old rows and must reload again.
-    """
-    _bump_table_version()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_bump_table_version)
-
-
-def _bump_table_version() -> None:
-    cache.set(_TABLE_VERSION_KEY, uuid.uuid4().hex, None)
-    with _table_lock:
-        _table["data"] = None
-
-
-for _model in (RoutingRule, Bureau, BureauType, Category, Region, DeadlinePolicy):
-    post_save.connect(clear_routing_table, sender=_model, dispatch_uid=f"routing.table.save.{_model.__name__}")
-    post_delete.connect(clear_routing_table, sender=_model, dispatch_uid=f"routing.table.delete.{_model.__name__}")
-
-
 def ordered_rules() -> list[RoutingRule]:
     """Active rules in the order they are tried."""
     return routing_table().rules
 
 
 def _city_id(region: Region) -> int:
-    parent = routing_table().parents.get(region.pk)
-    return parent if parent is not None else region.pk
+    return routing_table().city_id(region)
 
 
 def bureau_for(bureau_type_id: int, region: Region) -> Bureau | None:
     """The active bureau of a type for a region: the district's own bureau, else the city's."""
-    bureaus = routing_table().bureaus
-    return bureaus.get((bureau_type_id, region.pk)) or bureaus.get((bureau_type_id, _city_id(region)))
+    return routing_table().bureau_for(bureau_type_id, region)
 
 
 def _keyword_rule_confirms(category: Category, *, region: Region, text: str, urgency: str) -> bool:
@@ -227,6 +142,60 @@ def _routable(category: Category | None) -> TypeGuard[Category]:
     return category is not None and not category.is_other and category.default_bureau_type.code != "dispatch"
 
 
+def _check_region(
+    region: Region, *, enterprise_name: str, title: str, description: str, region_input: str
+) -> tuple[Region, str, dict[str, Any]]:
+    """(region to route in, triage reason or "", explanation entries) for the appellant's region.
+
+    An unknown region (filed under the province) or an inactive one is replaced by the region the
+    company name or the text names, when they name exactly one; otherwise the appeal is triaged. A
+    known region that the company name or text contradicts (another city) is kept but triaged, with
+    both shown to the dispatcher: the appellant's choice is never silently overridden.
+    """
+    table = routing_table()
+    notes: dict[str, Any] = {}
+    if region_input:
+        notes["region_input"] = region_input
+    mention = detect_region(enterprise_name=enterprise_name, title=title, description=description)
+    if mention is not None:
+        notes["region_detected"] = {"region": mention.region.code, "source": mention.source, "words": mention.name}
+    if region.level == Region.Level.PROVINCE or region.code not in table.all_regions:
+        problem = "region_unknown"
+    elif region.code not in table.regions:
+        problem = "region_inactive"
+    else:
+        if mention is not None and table.city_id(mention.region) != table.city_id(region):
+            notes["region_conflict"] = True
+            return region, "region_conflict", notes
+        return region, "", notes
+    if mention is not None and mention.region.code in table.regions:
+        notes["region_basis"] = mention.source
+        notes["region_problem"] = problem
+        return mention.region, "", notes
+    return region, problem, notes
+
+
+def _auto_threshold(prediction: Prediction) -> float:
+    """``AUTO_ROUTE_CONFIDENCE`` when set, else the threshold calibrated with the model version."""
+    configured = routing_setting("AUTO_ROUTE_CONFIDENCE", None)
+    if configured is not None:
+        return float(configured)
+    return prediction.auto_threshold if prediction.auto_threshold is not None else 0.7
+
+
+def _bureau_confidence(prediction: Prediction, suggested: Category | None) -> float:
+    """How sure the classifier is of the suggested category's bureau type: the summed probability
+    of the active categories that default to it (financing and loan deferral both reach finance)."""
+    if suggested is None:
+        return 0.0
+    type_id = suggested.default_bureau_type_id
+    return sum(
+        prediction.probability(code)
+        for code, category in routing_table().categories.items()
+        if category.default_bureau_type_id == type_id
+    )
+
+
 def decide(
     *,
     category: Category,
@@ -235,10 +204,32 @@ def decide(
     description: str,
     urgency: str,
     use_classifier: bool = True,
+    enterprise_name: str = "",
+    region_input: str = "",
+    category_input: str = "",
 ) -> RoutingDecision:
-    """Decide the responsible bureau for an appeal's data. Reads only; saves nothing."""
+    """Decide the responsible bureau for an appeal's data. Reads only; saves nothing.
+
+    ``enterprise_name`` helps find the region ("东莞市长安镇某某厂"). ``region_input`` and
+    ``category_input`` carry what the caller typed when it matched nothing (the region is then the
+    province row, the category "other"), so the explanation can show it. Whatever is unknown, the
+    classifier still answers and the explanation says why the appeal went to triage.
+    """
     text = f"{title}\n{description}"
     explanation: dict[str, Any] = {"chosen_category": category.code}
+    given_region = region
+    region, region_problem, region_notes = _check_region(
+        region, enterprise_name=enterprise_name, title=title, description=description, region_input=region_input
+    )
+    explanation.update(region_notes)
+    if region is not given_region:
+        explanation["routed_region"] = region.code
+    category_problem = ""
+    if category_input:
+        explanation["category_input"] = category_input
+        category_problem = "category_unknown"
+    elif category.code not in routing_table().categories:
+        category_problem = "category_inactive"
     prediction = _safe_classify(title, description) if use_classifier else None
     suggested: Category | None = None
     disputed = False
@@ -263,13 +254,22 @@ def decide(
             classifier_version=prediction.version if prediction else "",
             explanation=explanation,
             routed_category=routed,
+            routed_region=region,
         )
 
+    # Unknown values never stop a decision: the classifier has answered above (its suggestion is
+    # kept), and the dispatcher is told what was wrong.
+    if category_problem:
+        return finish(None, category_problem)
+    if region_problem:
+        return finish(None, region_problem)
     if category.is_other:
-        auto = routing_setting("AUTO_ROUTE_CONFIDENCE", 0.7)
         if prediction is None:
             return finish(None, "category_other")
-        if not _routable(suggested) or prediction.confidence < auto:
+        auto = _auto_threshold(prediction)
+        confidence = _bureau_confidence(prediction, suggested)
+        explanation["bureau_confidence"] = round(confidence, 4)
+        if not _routable(suggested) or confidence < auto:
             return finish(None, "category_other_low_confidence", threshold=auto)
         routed = suggested
         explanation["basis"] = "classifier"

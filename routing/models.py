@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -29,13 +30,30 @@ class BilingualNameMixin(models.Model):
 
 
 class Region(BilingualNameMixin):
-    """A city or a district of a city. Bureaus exist per city."""
+    """A prefecture-level city or one of its county-level divisions. Bureaus exist per city.
+
+    ``code`` is the stable slug used by the API, the form and the rules (``foshan``,
+    ``foshan-shunde``); ``division_code`` is the national administrative division code
+    (GB/T 2260, six digits: 440600 佛山市, 440606 顺德区), accepted wherever a code is.
+    """
 
     class Level(models.TextChoices):
+        # The province row stands for "somewhere in the province": an appeal whose region is not
+        # known is filed under it and triaged (it has no bureaus).
+        PROVINCE = "province", _("省")
         CITY = "city", _("市")
         DISTRICT = "district", _("区县")
 
     code = models.SlugField(_("代码"), max_length=50, unique=True)
+    division_code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^\d{6}$", _("行政区划代码为6位数字（GB/T 2260），如 440606。"))],
+        help_text=_("GB/T 2260 六位代码，如 440100 广州市、440104 越秀区。"),
+    )
     level = models.CharField(_("级别"), max_length=10, choices=Level.choices, default=Level.CITY)
     parent = models.ForeignKey(
         "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"

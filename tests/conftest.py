@@ -21,6 +21,22 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
     settings.CACHES["default"]["KEY_PREFIX"] = os.environ["CACHE_PREFIX"] = _prefix
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Start every test from the taxonomy without the province's regions and bureaus.
+
+    Migration 0007 loads all of Guangdong (143 regions, 231 bureaus) so a new deployment routes
+    everywhere; the tests build the cities and bureaus they need themselves (and
+    tests/routing/test_regions.py loads the province data explicitly).
+    """
+    from routing.models import Bureau
+
+    with django_db_blocker.unblock():
+        Bureau.objects.all().delete()
+        Region.objects.filter(level=Region.Level.DISTRICT).delete()
+        Region.objects.all().delete()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 at production strength would dominate the suite's run time."""

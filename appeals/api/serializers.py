@@ -16,6 +16,7 @@ from appeals.portal.text import clean_text
 from appeals.services import AppealSubmission
 from routing.decisions import routing_table
 from routing.models import Category, Region
+from routing.regions import province_region, resolve_region
 
 
 def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -57,6 +58,22 @@ class CodeLookupField(serializers.SlugRelatedField):
         return found
 
 
+class RegionLookupField(CodeLookupField):
+    """A region by code (``foshan``, ``foshan-shunde``), GB/T 2260 code (``440606``) or name (``顺德区``).
+
+    A region the system does not know, or one switched off, is still accepted: the appeal is filed
+    under it (unknown: under the province) and routing triages it with the reason, after trying the
+    region the company name or text names.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if not data.strip():
+            self.fail("required")
+        return resolve_region(data) or province_region()
+
+
 class SubmissionSerializer(serializers.Serializer):
     """A new appeal. Validation mirrors the portal form.
 
@@ -71,8 +88,10 @@ class SubmissionSerializer(serializers.Serializer):
 
     enterprise_name = CleanCharField(max_length=200, help_text="营业执照上的企业全称")
     credit_code = serializers.CharField(max_length=40, help_text="18位统一社会信用代码（可小写、全角）")
-    region = CodeLookupField(
-        table="regions", queryset=Region.objects.filter(is_active=True), help_text="地区代码，见 /api/regions/"
+    region = RegionLookupField(
+        table="regions",
+        queryset=Region.objects.filter(is_active=True),
+        help_text="地区代码（或行政区划代码、名称），见 /api/regions/；无法识别的地区照常受理并转分拨员",
     )
     industry = serializers.ChoiceField(choices=Industry.choices, help_text="GB/T 4754-2017 门类 A–T")
     enterprise_size = serializers.ChoiceField(choices=EnterpriseSize.choices)
@@ -208,3 +227,9 @@ class ChoiceSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     example = serializers.CharField(required=False)
+
+
+class RegionChoiceSerializer(ChoiceSerializer):
+    level = serializers.CharField(help_text="city 市 / district 区县")
+    parent = serializers.CharField(allow_null=True, help_text="区县所属市的代码")
+    division_code = serializers.CharField(allow_null=True, help_text="GB/T 2260 行政区划代码")

@@ -294,7 +294,17 @@ class CategoriesView(RateLimitAware):
 
 
 class RegionsView(RateLimitAware):
-    @extend_schema(summary="地区", responses={200: s.ChoiceSerializer(many=True)})
+    @extend_schema(summary="地区（市及其区县，市在前、区县随后）", responses={200: s.RegionChoiceSerializer(many=True)})
     def get(self, request):
-        rows = [{"code": r.code, "name": r.display_name} for r in Region.objects.filter(is_active=True)]
-        return Response(s.ChoiceSerializer(rows, many=True).data)
+        regions = Region.objects.filter(is_active=True).exclude(level=Region.Level.PROVINCE).select_related("parent")
+        rows = [
+            {
+                "code": r.code,
+                "name": r.display_name,
+                "level": r.level,
+                "parent": r.parent.code if r.parent is not None else None,
+                "division_code": r.division_code,
+            }
+            for r in sorted(regions, key=lambda r: (r.city.sort_order, r.city.code, r.level != "city", r.sort_order))
+        ]
+        return Response(s.RegionChoiceSerializer(rows, many=True).data)

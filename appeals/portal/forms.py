@@ -20,6 +20,7 @@ from appeals.portal.text import clean_text
 from appeals.services import AppealSubmission
 from routing.decisions import routing_table
 from routing.models import Category, Region
+from routing.regions import grouped_region_choices
 
 HONEYPOT_FIELD = "homepage_url"
 
@@ -104,6 +105,9 @@ class TableChoiceField(forms.ModelChoiceField):
 
 
 class RegionChoiceField(TableChoiceField):
+    """City or district, offered as one <optgroup> per city (``grouped_region_choices``). Only the
+    active regions the page offered are accepted: a person re-chooses from the current list."""
+
     table = "regions_by_id"
 
     def label_from_instance(self, obj: Region) -> str:
@@ -223,6 +227,7 @@ class AppealForm(PortalForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.filter(is_active=True).select_related("parent")
+        self.fields["region"].choices = [("", self.fields["region"].empty_label), *grouped_region_choices()]
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         self.fields["attachments"].help_text = self.fields["attachments"].help_text % {
             "count": settings.ATTACHMENT_MAX_FILES,

@@ -12,6 +12,7 @@ from appeals.models import Appeal, AppealEvent, AppealState, Extension
 from appeals.selectors.access import appeal_queryset_for_user
 from appeals.selectors.deadlines import AMBER_WINDOW
 from appeals.selectors.queues import with_due
+from routing.decisions import TRIAGE_REASONS  # every reason routing gives, in words
 
 S = AppealState
 
@@ -20,15 +21,6 @@ def return_reason(*, appeal: Appeal) -> str:
     """Why the bureau returned the appeal (the latest 退单 event's reason)."""
     event = AppealEvent.objects.filter(appeal=appeal, kind="returned").order_by("-seq").first()
     return event.reason if event else ""
-
-
-TRIAGE_REASONS: dict[str, Any] = {
-    "category_other": _("诉求人选择了“其他”类别"),
-    "category_other_low_confidence": _("“其他”类别，分类建议把握不足"),
-    "disputed_low_confidence": _("填报类别与内容不符，分类建议把握不足"),
-    "no_rule": _("没有匹配的分拨规则或承办单位"),
-    "router_error": _("自动分拨出错"),
-}
 
 
 def triage_reason(appeal: Appeal) -> str:

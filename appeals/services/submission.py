@@ -220,6 +220,7 @@ def _safe_decide(submission: AppealSubmission) -> RoutingDecision:
             title=submission.title,
             description=submission.description,
             urgency=submission.urgency,
+            enterprise_name=submission.enterprise_name,
         )
     except Exception:
         logger.exception("Routing failed; sending the appeal to triage.")

@@ -10,6 +10,7 @@ import pytest
 from appeals import services
 from routing import classifier
 from routing.learning import harvest_training_examples
+from routing.linear_model import LinearModel
 from routing.models import ClassifierModel, TrainingExample
 from routing.tasks import retrain_classifier
 from tests import factories
@@ -35,7 +36,11 @@ def test_seed_examples_cover_every_category_with_enough_examples():
         counts[example.category] = counts.get(example.category, 0) + 1
     taxonomy = json.loads((Path(classifier.__file__).parent / "data" / "taxonomy.json").read_text(encoding="utf-8"))
     assert set(counts) == {c["code"] for c in taxonomy["categories"]}
-    assert min(counts.values()) >= 20
+    assert min(counts.values()) >= 80
+    # Every category has examples of all five appeal types, so a type model can be trained later.
+    for code in counts:
+        types = {e.appeal_type for e in examples if e.category == code and e.appeal_type}
+        assert types == {"咨询", "求助", "建议", "投诉", "举报"}, code
 
 
 def test_model_round_trips_through_json_and_predicts_the_same():
@@ -61,16 +66,22 @@ def test_cross_validated_accuracy_on_the_seed_examples_is_sane():
 @pytest.mark.skipif(not DEV_SET.exists(), reason="development set not present outside the workspace")
 def test_top1_accuracy_on_the_development_set_meets_the_target():
     rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
-    model = classifier.NaiveBayes().fit(classifier.seed_examples())
+    examples = classifier.seed_examples()
+    model = LinearModel(features="robust").fit(
+        [classifier.document_features(e.title, e.description, "robust") for e in examples],
+        [e.category for e in examples],
+    )
     correct = sum(model.predict(r["title"], r["description"]).category == r["category"] for r in rows)
-    assert correct / len(rows) >= 0.90
+    assert correct / len(rows) >= 0.93  # 0.947 when measured (docs/benchmarks.md); never trained on
 
 
 @pytest.mark.django_db
 def test_the_seed_version_is_stored_by_migration_and_loaded():
     active = ClassifierModel.objects.get(is_active=True)
-    assert active.version.startswith("nb-char-")
+    assert active.version.startswith("lr-robust-") and active.algorithm == classifier.LINEAR_ALGORITHM
     assert active.metrics["seed_examples"] == len(classifier.seed_examples())
+    assert 0.2 <= active.metrics["auto_route_threshold"] <= 0.95, "calibrated on held-out examples"
+    assert ClassifierModel.objects.filter(version__startswith="nb-char-").exists(), "older versions stay stored"
     version, _model = classifier.active_model()
     assert version == active.version
 

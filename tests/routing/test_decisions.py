@@ -34,7 +34,7 @@ def test_default_rule_routes_the_category_to_its_bureau_in_the_city(city, hrss, 
     assert decision.rule is not None and decision.rule.category.code == "employment"
     assert decision.explanation["reason"] == "rule"
     assert decision.explanation["classifier"]["category"] == "employment"
-    assert decision.classifier_version.startswith("nb-char-")
+    assert decision.classifier_version.startswith("lr-robust-")
     assert not decision.disputed
 
 
@@ -166,7 +166,7 @@ def test_the_decision_is_stored_on_the_appeal(city, hrss, finance):
     assert appeal.category.code == "financing", "the appellant's choice stays recorded"
     assert appeal.category_disputed
     assert appeal.suggested_category.code == "utilities"
-    assert appeal.classifier_version.startswith("nb-")
+    assert appeal.classifier_version.startswith("lr-")
     assert appeal.routing_explanation["classifier"]["version"] == appeal.classifier_version
     assert appeal.bureau.bureau_type.code == "development"
 
@@ -190,7 +190,9 @@ def test_route_preview_prints_one_line_per_input_and_saves_nothing(city, hrss, t
     assert lines[0]["rule"] and 0 < lines[0]["confidence"] <= 1
     assert set(lines[0]) >= {"id", "category", "confidence", "bureau", "rule"}
     assert lines[1]["category"] == "utilities" and lines[1]["chosen_category"] == "other"
-    assert "region" in lines[2]["error"]
+    # An unknown region no longer stops the line: it is classified and triaged with the reason.
+    assert lines[2]["reason"] == lines[2]["triage_reason"] == "region_unknown" and lines[2]["bureau"] is None
+    assert lines[2]["region_input"] == "atlantis" and lines[2]["confidence"] is not None
     assert lines[3]["error"] == "not valid JSON"
     assert (Appeal.objects.count(), Bureau.objects.count()) == counts
 

@@ -1,17 +1,20 @@
 """``manage.py route_preview FILE.jsonl``: where would these appeals go? Nothing is saved.
 
 Reads one JSON object per line with ``id``, ``title``, ``description``, ``region`` (a region code
-such as ``foshan`` or its Chinese name such as ``佛山市``) and optional ``category`` (code; missing
-means "other") and ``urgency`` (``normal``/``urgent``; ``urgent: true`` also works). Writes one
-JSON line per input to stdout:
+such as ``foshan``, a GB/T 2260 code such as ``440606``, or a name such as ``佛山市``/``顺德区``),
+optional ``company`` (or ``enterprise_name``), ``category`` (code or Chinese name; missing means
+"other") and ``urgency`` (``normal``/``urgent``; ``urgent: true`` also works). Writes one JSON line
+per input to stdout:
 
-    {"id": …, "category": …, "confidence": …, "bureau": …, "rule": …}
+    {"id": …, "category": …, "confidence": …, "reason": …, "bureau": …, "rule": …, "region": …}
 
 ``category`` is the category the classifier suggests (the appellant's when they agree),
-``bureau`` the bureau name or null for triage, ``rule`` the matching rule's name or null, plus
-``triage_reason``/``disputed``/``chosen_category`` so a dispatcher can read the decision. A line
-that cannot be read yields ``{"id": …, "error": "…"}`` and the run continues. Also used as the
-dispatcher's bulk-import preview. ``-`` reads standard input.
+``reason`` why the decision was made (``rule``/``category_default`` when routed, else the triage
+reason such as ``region_unknown`` or ``category_other_low_confidence``), ``bureau`` the bureau
+name or null for triage, ``region`` the region routed in, plus ``disputed``/``chosen_category``
+and any region notes (``region_detected``, ``region_conflict``). An unknown region, category or a
+missing field never stops a line: it is decided and triaged with its reason. Only a line that is
+not JSON at all yields ``{"line": …, "error": …}``. ``-`` reads standard input.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from routing.decisions import decide
-from routing.models import Category, Region
+from routing.models import Category
+from routing.regions import province_region, resolve_region
 
 
 class Command(BaseCommand):
@@ -38,12 +42,13 @@ class Command(BaseCommand):
             stream = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from exc
-        categories = {c.code: c for c in Category.objects.select_related("default_bureau_type")}
+        categories: dict[str, Category] = {}
+        for category in Category.objects.select_related("default_bureau_type"):
+            categories[category.code] = category
+            categories.setdefault(category.name, category)
         other = next((c for c in categories.values() if c.is_other), None)
-        regions: dict[str, Region] = {}
-        for region in Region.objects.select_related("parent"):
-            regions[region.code] = region
-            regions.setdefault(region.name, region)
+        if other is None:
+            raise CommandError("No 'other' category is configured: load the taxonomy (manage.py migrate).")
         out = self.stdout
         # Deciding only reads, but the atomic block rolled back at the end guarantees nothing stays.
         with transaction.atomic():
@@ -51,43 +56,56 @@ class Command(BaseCommand):
                 for number, line in enumerate(stream, 1):
                     if not line.strip():
                         continue
-                    out.write(json.dumps(self._preview(line, number, categories, other, regions), ensure_ascii=False))
+                    out.write(json.dumps(self._preview(line, number, categories, other), ensure_ascii=False))
             transaction.set_rollback(True)
 
-    def _preview(self, line: str, number: int, categories, other, regions) -> dict[str, Any]:
+    def _preview(self, line: str, number: int, categories: dict[str, Category], other: Category) -> dict[str, Any]:
         try:
             item = json.loads(line)
         except ValueError:
             return {"id": None, "line": number, "error": "not valid JSON"}
         if not isinstance(item, dict):
-            return {"id": None, "line": number, "error": "not a JSON object"}
-        ident = item.get("id")
-        region = regions.get(str(item.get("region", "")).strip())
+            # A bare string is still an appeal text; anything else has nothing to classify.
+            item = {"description": item} if isinstance(item, str) else {"description": json.dumps(item)}
+        ident = item.get("id", number)
+        raw_region = str(item.get("region") or "").strip()
+        region = resolve_region(raw_region)
+        region_input = "" if region is not None else raw_region or "(missing)"
         if region is None:
-            return {"id": ident, "error": f"unknown region: {item.get('region')!r}"}
-        code = item.get("category") or ""
-        category = categories.get(code) if code else other
+            region = province_region()
+        raw_category = str(item.get("category") or "").strip()
+        category = categories.get(raw_category) if raw_category else other
+        category_input = ""
         if category is None:
-            return {"id": ident, "error": f"unknown category: {code!r}"}
+            category, category_input = other, raw_category
         urgency = item.get("urgency") or ("urgent" if item.get("urgent") is True else "normal")
         decision = decide(
             category=category,
             region=region,
-            title=str(item.get("title", "")),
-            description=str(item.get("description", "")),
-            urgency=urgency,
+            title=str(item.get("title") or ""),
+            description=str(item.get("description") or ""),
+            urgency=str(urgency),
+            enterprise_name=str(item.get("company") or item.get("enterprise_name") or ""),
+            region_input=region_input,
+            category_input=category_input,
         )
-        suggested = (decision.explanation.get("classifier") or {}).get("category")
+        explanation = decision.explanation
+        suggested = (explanation.get("classifier") or {}).get("category")
         result = {
             "id": ident,
             "category": suggested or category.code,
             "confidence": round(decision.confidence, 4) if decision.confidence is not None else None,
+            "reason": explanation.get("reason"),
             "bureau": decision.bureau.name if decision.bureau else None,
             "rule": decision.rule.name if decision.rule else None,
-            "chosen_category": category.code,
+            "region": decision.routed_region.code if decision.routed_region else region.code,
+            "chosen_category": category_input or category.code,
             "disputed": decision.disputed,
             "classifier_version": decision.classifier_version,
         }
+        for key in ("region_input", "region_detected", "region_conflict", "region_basis"):
+            if key in explanation:
+                result[key] = explanation[key]
         if decision.goes_to_triage:
-            result["triage_reason"] = decision.explanation.get("reason")
+            result["triage_reason"] = explanation.get("reason")
         return result
