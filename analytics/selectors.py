@@ -1,4 +1,8 @@
-"""Reads for the dashboard, CSV downloads and reports. Every query here reads rollup tables only.
+"""Reads for the dashboard, CSV downloads and reports.
+
+Everything the dashboard shows reads rollup tables only. The report's two listing sheets (overdue
+and re-opened appeals, the raw sheet) are the exception: they stream individual appeals, through
+``report_overdue_rows`` and ``report_raw_rows`` at the end of this module.
 
 ``Filters`` carries the period and the filters from the URL, plus the scope: a bureau lead's
 filters are pinned to their own bureau (``bureau_id``) except for the league tables, which every
@@ -9,13 +13,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from analytics import metrics
-from analytics.models import DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
+from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
+from appeals.models import Appeal
 from routing.models import Bureau, Category, Region
 
 TREND_PERIODS = 8
@@ -391,3 +397,96 @@ def hot_topics(filters: Filters, *, categories: int = 5, top: int = 8) -> list[H
         )
         for row in ranking
     ]
+
+
+# --- The report's listings (individual appeals) ---------------------------------------------------
+
+# Columns of the raw sheet, in order (no personal data: contact name, phone and e-mail are left out).
+REPORT_RAW_FIELDS = (
+    "tracking_number",
+    "submitted_at",
+    "category_id",
+    "region_id",
+    "industry",
+    "enterprise_size",
+    "channel",
+    "urgency",
+    "state",
+    "bureau_id",
+    "dispatched_at",
+    "signed_at",
+    "reply_due",
+    "replied_at",
+    "closed_at",
+    "rating_level",
+    "reopen_count",
+    "title",
+)
+# Columns of the overdue and re-opened sheet; the last two come from the appeal's analytics fact.
+REPORT_OVERDUE_FIELDS = (
+    "tracking_number",
+    "title",
+    "bureau_id",
+    "category_id",
+    "state",
+    "reply_due",
+    "replied_at",
+    "fact_overdue",
+    "fact_reopen_count",
+)
+
+
+def local_range(filters: Filters) -> tuple[datetime, datetime]:
+    """The period as aware datetimes in the current time zone: [first day 00:00, day after the last 00:00)."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(filters.start, time.min, tzinfo=tz)
+    return start, datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def report_appeals(filters: Filters) -> QuerySet[Appeal]:
+    """Appeals matching the filters' region, industry, size, channel and bureau (any date)."""
+    query = Appeal.objects.all()
+    if filters.region_ids is not None:
+        query = query.filter(region_id__in=filters.region_ids)
+    if filters.industry:
+        query = query.filter(industry=filters.industry)
+    if filters.size:
+        query = query.filter(enterprise_size=filters.size)
+    if filters.channel:
+        query = query.filter(channel=filters.channel)
+    if filters.bureau_id is not None:
+        query = query.filter(bureau_id=filters.bureau_id)
+    return query
+
+
+def report_raw_rows(filters: Filters) -> QuerySet:
+    """Tuples of ``REPORT_RAW_FIELDS`` for the period's appeals, oldest first (stream with ``.iterator``)."""
+    start, end = local_range(filters)
+    return (
+        report_appeals(filters)
+        .filter(submitted_at__gte=start, submitted_at__lt=end)
+        .order_by("submitted_at", "pk")
+        .values_list(*REPORT_RAW_FIELDS)
+    )
+
+
+def report_overdue_rows(filters: Filters) -> QuerySet:
+    """Tuples of ``REPORT_OVERDUE_FIELDS``: appeals dispatched in the period that ran overdue or were re-opened.
+
+    Ordered by reply deadline. The flags are read from each appeal's fact in the same query (a
+    busy week flags tens of thousands, so neither an id list nor a dict of them in memory).
+    """
+    facts = AppealFact.objects.filter(dispatch_day__gte=filters.start, dispatch_day__lte=filters.end).filter(
+        Q(overdue=True) | Q(reopen_count__gt=0)
+    )
+    fact = AppealFact.objects.filter(appeal_id=OuterRef("pk"))
+    return (
+        report_appeals(filters)
+        .filter(pk__in=facts.values("appeal_id"))
+        .annotate(
+            fact_overdue=Subquery(fact.values("overdue")[:1]),
+            fact_reopen_count=Subquery(fact.values("reopen_count")[:1]),
+        )
+        .order_by("reply_due", "pk")
+        .values_list(*REPORT_OVERDUE_FIELDS)
+    )

@@ -12,8 +12,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from analytics import report as workbook
-from analytics import selectors, tasks
+from analytics import selectors, tasks, weeks
 from analytics.models import Report
+from analytics.report import workbook as workbook_helpers
 from analytics.selectors import Filters
 from appeals.models import Appeal
 from notifications.models import OutboxEvent
@@ -34,7 +35,7 @@ EN_SHEETS = [
 
 
 def week_appeals(filters: Filters = WEEK):
-    start, end = workbook.local_range(filters)
+    start, end = selectors.local_range(filters)
     return Appeal.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
 
 
@@ -62,8 +63,8 @@ def test_workbook_sheets_totals_and_chart(book):
     previous = WEEK.shifted(-1)
     assert summary["受理诉求数"][1] == week_appeals(previous).exclude(state__in=["merged", "rejected"]).count()
     assert summary["受理诉求数"][2] == summary["受理诉求数"][0] - summary["受理诉求数"][1]
-    dispatched = Appeal.objects.filter(dispatched_at__gte=workbook.local_range(WEEK)[0]).filter(
-        dispatched_at__lt=workbook.local_range(WEEK)[1]
+    dispatched = Appeal.objects.filter(dispatched_at__gte=selectors.local_range(WEEK)[0]).filter(
+        dispatched_at__lt=selectors.local_range(WEEK)[1]
     )
     assert summary["派单数"][0] == dispatched.count()
 
@@ -148,11 +149,11 @@ def test_monday_task_builds_stores_and_announces_once(populated, settings):
 
 
 def test_iso_week_parsing():
-    assert workbook.iso_week("2026-W47") == (date(2026, 11, 16), date(2026, 11, 22))
-    assert workbook.previous_iso_week(date(2026, 11, 23)) == (date(2026, 11, 16), date(2026, 11, 22))
-    assert workbook.previous_iso_week(date(2026, 11, 29)) == (date(2026, 11, 16), date(2026, 11, 22))
+    assert weeks.iso_week("2026-W47") == (date(2026, 11, 16), date(2026, 11, 22))
+    assert weeks.previous_iso_week(date(2026, 11, 23)) == (date(2026, 11, 16), date(2026, 11, 22))
+    assert weeks.previous_iso_week(date(2026, 11, 29)) == (date(2026, 11, 16), date(2026, 11, 22))
     with pytest.raises(ValueError):
-        workbook.iso_week("W47")
+        weeks.iso_week("W47")
 
 
 def sheet_xml(fill) -> bytes:
@@ -178,7 +179,7 @@ def test_column_cells_write_the_same_sheet_as_styled_cells():
         ["B2", None, "", 0, datetime(2026, 11, 3, 17, 5)],
         [None, datetime(2026, 11, 4, 8, 0), "<&>", None, None],
     ]
-    formats = {1: workbook.DATETIME, 4: workbook.DATETIME}
+    formats = {1: workbook_helpers.DATETIME, 4: workbook_helpers.DATETIME}
     for styled_blanks in (False, True):
 
         def plain(ws, styled_blanks=styled_blanks):
@@ -193,7 +194,7 @@ def test_column_cells_write_the_same_sheet_as_styled_cells():
                 ws.append(cells)
 
         def streamed(ws, styled_blanks=styled_blanks):
-            with workbook.ColumnCells(ws, 5, formats, styled_blanks=styled_blanks):
+            with workbook_helpers.ColumnCells(ws, 5, formats, styled_blanks=styled_blanks):
                 for row in rows:
                     ws.append(row)
             ws.append(["after", 1])  # ordinary appends work again afterwards
