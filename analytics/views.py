@@ -117,7 +117,12 @@ def table_csv(request: HttpRequest, name: str) -> HttpResponse:
     scope = analytics_scope(request.user)
     form, filters = _filters(request, scope)
     if filters is None:
-        return HttpResponse(" ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
+        message = " ".join(
+            f"{form[name].label}：{error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        )
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     if name in tables.LEAGUES:
         table = tables.league_table(month_filters(filters.end), by=tables.LEAGUES[name])
     elif name in tables.TABLES:
@@ -167,7 +172,8 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 def _report_for(request: HttpRequest, pk: int) -> Report:
     scope = analytics_scope(request.user)
-    report = _reports_for(scope).filter(pk=pk).first()
+    # An id past the database's integer range cannot exist (and would make the query fail).
+    report = _reports_for(scope).filter(pk=pk).first() if pk < 2**63 else None
     if report is None:
         raise Http404(_("找不到这份报表，或您没有权限查看。"))
     return report

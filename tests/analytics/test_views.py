@@ -181,3 +181,50 @@ def test_lead_reports_are_scoped_and_private(client, populated, manager):
     assert client.get(f"/analytics/reports/{mine.pk}/").status_code == 200
     client.force_login(factories.staff_user("lead", other))
     assert client.get(f"/analytics/reports/{mine.pk}/download/").status_code == 404
+
+
+BAD_FILTERS = [
+    ({"start": "9999-12-31"}, "2099-12-31"),
+    ({"end": "0001-01-01"}, "2000-01-01"),
+    ({"start": "0001-01-01", "end": "0001-01-05"}, "2000-01-01"),
+    ({"start": "2026-13-01"}, "年-月-日"),
+    ({"start": "2026-11-31"}, "年-月-日"),
+    ({"start": "yesterday"}, "年-月-日"),
+    ({"end": "2026-11-02T00:00"}, "年-月-日"),
+    ({"start": "2026-11-02", "end": "2026-10-01"}, "对调"),
+    ({"start": "2020-01-01", "end": "2026-01-01"}, "一年"),
+    ({"region": "99999999999999999999999999"}, "地区"),
+    ({"region": "abc"}, "地区"),
+    ({"region": "-1"}, "地区"),
+    ({"industry": "ZZ"}, "行业"),
+    ({"size": "giant"}, "规模"),
+    ({"channel": "<script>"}, "渠道"),
+]
+
+
+@pytest.mark.parametrize(("params", "fragment"), BAD_FILTERS)
+def test_bad_filters_get_400_with_a_message_on_every_view(client, manager, params, fragment):
+    client.force_login(manager)
+    dashboard = client.get("/analytics/", params)
+    assert dashboard.status_code == 400
+    assert fragment in dashboard.content.decode() and 'class="error-summary"' in dashboard.content.decode()
+    for name in ("ranking", "kpis", "league-bureaus"):
+        response = client.get(f"/analytics/csv/{name}/", params)
+        assert response.status_code == 400 and fragment in response.content.decode(), name
+    data = {"start": "2026-11-02", "end": "2026-11-08", "language": "zh-hans", **params}
+    response = client.post("/analytics/reports/", data)
+    assert response.status_code == 400 and fragment in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_bad_filters_are_explained_in_english(client, manager):
+    client.force_login(manager)
+    response = client.get("/analytics/", {"start": "9999-12-31"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "must be between 2000-01-01 and 2099-12-31" in response.content.decode()
+
+
+def test_report_ids_out_of_range_are_not_found(client, manager):
+    client.force_login(manager)
+    for url in ("/analytics/reports/{}/", "/analytics/reports/{}/progress.json", "/analytics/reports/{}/download/"):
+        assert client.get(url.format(10**30)).status_code == 404
