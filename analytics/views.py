@@ -12,12 +12,13 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -179,6 +180,40 @@ def _report_for(request: HttpRequest, pk: int) -> Report:
     return report
 
 
+# The steps ``build_workbook`` reports (``Report.progress_note``), as the page names them.
+REPORT_STEPS = {
+    "summary": gettext_lazy("摘要"),
+    "ranking": gettext_lazy("类别排行"),
+    "rising": gettext_lazy("上升类别"),
+    "scorecard": gettext_lazy("单位考核"),
+    "matrix": gettext_lazy("地区×类别"),
+    "overdue": gettext_lazy("超期与重办"),
+    "raw": gettext_lazy("诉求明细"),
+    "save": gettext_lazy("保存文件"),
+}
+# Without JavaScript the report page reloads itself this often while the report is not finished.
+REFRESH_SECONDS = 10
+
+
+def _status_text(report: Report) -> str:
+    """One line for the status region: queue position, percentage and the sheet being written."""
+    if report.status == Report.Status.PENDING:
+        ahead = Report.objects.filter(
+            status__in=[Report.Status.PENDING, Report.Status.RUNNING], created_at__lt=report.created_at
+        ).count()
+        if ahead:
+            return _("排队中：前面还有 %(n)d 份报表，轮到后开始生成。") % {"n": ahead}
+        return _("排队中：即将开始生成。")
+    if report.status == Report.Status.RUNNING:
+        step = REPORT_STEPS.get(report.progress_note)
+        if step:
+            return _("生成中 · %(percent)d%% · 正在写“%(step)s”") % {"percent": report.progress, "step": step}
+        return _("生成中 · %(percent)d%%") % {"percent": report.progress}
+    if report.status == Report.Status.DONE:
+        return _("已完成 · 100%")
+    return _("生成失败")
+
+
 @login_required
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -190,6 +225,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "filters_text": _filters_text(report),
             "progress_url": reverse("analytics:report-progress", args=[pk]),
+            "status_text": _status_text(report),
+            "finished": report.status in (Report.Status.DONE, Report.Status.FAILED),
+            "refresh_seconds": REFRESH_SECONDS,
         },
     )
 
@@ -204,25 +242,27 @@ def _filters_text(report: Report) -> str:
 @require_GET
 def report_progress(request: HttpRequest, pk: int) -> JsonResponse:
     report = _report_for(request, pk)
+    ready = report.status == Report.Status.DONE and bool(report.file)
     return JsonResponse(
         {
             "status": report.status,
             "status_label": report.get_status_display(),
+            "status_text": _status_text(report),
             "progress": report.progress,
             "error": report.error if report.status == Report.Status.FAILED else "",
-            "download_url": reverse("analytics:report-download", args=[pk])
-            if report.status == Report.Status.DONE
-            else "",
+            "download_url": reverse("analytics:report-download", args=[pk]) if ready else "",
         }
     )
 
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, pk: int) -> FileResponse:
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report_for(request, pk)
     if report.status != Report.Status.DONE or not report.file:
-        raise Http404(_("报表还没有生成完成，请稍后再下载。"))
+        # A bookmarked or shared link to a report still being written: its progress page, not a 404.
+        messages.info(request, _("报表还没有生成完成。完成后，本页会出现“下载 Excel”按钮。"))
+        return redirect("analytics:report-detail", report.pk)
     return FileResponse(
         report.file.open("rb"),
         as_attachment=True,
