@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -235,7 +236,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _filters_text(report: Report) -> str:
     from analytics import report as workbook
 
-    return workbook.describe_filters(services.report_filters(report), workbook.Writer(get_language() or "zh-hans"))
+    return workbook.describe_filters(services.report_filters(report), workbook.Texts(get_language() or "zh-hans"))
 
 
 @login_required
@@ -257,7 +258,7 @@ def report_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+def report_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     report = _report_for(request, pk)
     if report.status != Report.Status.DONE or not report.file:
         # A bookmarked or shared link to a report still being written: its progress page, not a 404.

@@ -1,6 +1,6 @@
-"""The Excel report (weekly, or for any range and filter), written with openpyxl in write-only mode.
+"""The Excel report (weekly, or for any range and filter), written with XlsxWriter in constant-memory mode.
 
-- ``workbook``: texts in both languages, styles, page setup, safe text cells, ``ColumnCells``;
+- ``workbook``: texts in both languages, formats, page setup, safe text cells;
 - ``summary``, ``volume`` (ranking + chart, rising, region × category), ``scorecard``,
   ``listings`` (overdue and re-opened, the raw sheet): one module per sheet family;
 - ``build``: ``build_workbook``, the sheets in order.
@@ -12,6 +12,6 @@ language; names of categories, regions and bureaus follow the language through `
 
 from analytics.report.build import build_workbook
 from analytics.report.summary import describe_filters
-from analytics.report.workbook import Writer, is_english
+from analytics.report.workbook import Texts, is_english
 
-__all__ = ["Writer", "build_workbook", "describe_filters", "is_english"]
+__all__ = ["Texts", "build_workbook", "describe_filters", "is_english"]

@@ -22,7 +22,7 @@ def build_workbook(*, filters: Filters, language: str, out: str | IO[bytes], pro
     """
     report_progress: Progress = progress or (lambda _p, _s: None)
     with translation.override(language):
-        w = Writer(language)
+        w = Writer(language, out)
         labels = {
             "category": selectors.category_labels(),
             "region": selectors.region_labels(),
@@ -44,6 +44,6 @@ def build_workbook(*, filters: Filters, language: str, out: str | IO[bytes], pro
         report_progress(35, "raw")
         count = raw_sheet(w, filters, labels, report_progress, total)
         report_progress(97, "save")
-        w.workbook.save(out)
+        w.close()
     report_progress(100, "done")
     return count

@@ -1,8 +1,8 @@
 """The two sheets that list individual appeals: overdue and re-opened, and the raw sheet.
 
-Both stream rows from the database (``selectors.report_*_rows(...).iterator()``) through
-``ColumnCells``, one reusable cell per column; labels of categories, regions and bureaus come from
-dicts read once, choice labels from dicts built once per sheet.
+Both stream rows from the database (``selectors.report_*_rows(...).iterator()``) straight into
+the sheet; labels of categories, regions and bureaus come from dicts read once, choice labels
+from dicts built once per sheet.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from openpyxl.utils import get_column_letter
+from xlsxwriter.utility import xl_col_to_name
 
 from analytics import selectors
-from analytics.report.workbook import DATETIME, ColumnCells, Progress, Writer, local_naive
+from analytics.report.workbook import DATETIME, Progress, Writer, local_naive
 from analytics.selectors import Filters
 from appeals.models import AppealState, Channel, EnterpriseSize, Industry, RatingLevel, Urgency
 
@@ -63,35 +63,27 @@ def overdue_sheet(w: Writer, filters: Filters, labels: dict[str, dict]) -> None:
     states = {value: str(label) for value, label in AppealState.choices}
     bureaus, categories = labels["bureau"], labels["category"]
     yes, no = w.t("yes"), w.t("no")
+    dates = dict.fromkeys((5, 6), w.format(num_format=DATETIME))  # empty dates keep their format
     count = 0
-    with ColumnCells(ws, len(OVERDUE_KEYS), {5: DATETIME, 6: DATETIME}, styled_blanks=True):
-        for (
-            tracking,
-            title,
-            bureau_id,
-            category_id,
-            state,
-            reply_due,
-            replied_at,
-            overdue,
-            reopen_count,
-        ) in selectors.report_overdue_rows(filters).iterator(chunk_size=CHUNK_SIZE):
-            ws.append(
-                [
-                    tracking,
-                    title,
-                    bureaus.get(bureau_id, ""),
-                    categories.get(category_id, ""),
-                    states[state],
-                    local_naive(reply_due),
-                    local_naive(replied_at),
-                    yes if overdue else no,
-                    reopen_count,
-                ]
-            )
-            count += 1
+    for row in selectors.report_overdue_rows(filters).iterator(chunk_size=CHUNK_SIZE):
+        tracking, title, bureau_id, category_id, state, reply_due, replied_at, overdue, reopen_count = row
+        ws.append(
+            [
+                tracking,
+                title,
+                bureaus.get(bureau_id, ""),
+                categories.get(category_id, ""),
+                states[state],
+                local_naive(reply_due),
+                local_naive(replied_at),
+                yes if overdue else no,
+                reopen_count,
+            ],
+            dates,
+        )
+        count += 1
     if count:
-        ws.auto_filter.ref = f"A1:I{count + 1}"
+        ws.ws.autofilter(f"A1:I{count + 1}")
 
 
 def raw_sheet(w: Writer, filters: Filters, labels: dict[str, dict], progress: Progress, total: int) -> int:
@@ -111,22 +103,28 @@ def raw_sheet(w: Writer, filters: Filters, labels: dict[str, dict], progress: Pr
     count = 0
     tz = timezone.get_current_timezone()
     step = max(total // 20, 1000)
-    with ColumnCells(ws, len(RAW_KEYS), dict.fromkeys(RAW_DATETIME_COLUMNS, DATETIME)):
-        for values in selectors.report_raw_rows(filters).iterator(chunk_size=CHUNK_SIZE):
-            row: list[Any] = list(values)
-            for index in RAW_DATETIME_COLUMNS:
-                value = row[index]
-                if value is not None:
-                    row[index] = value.astimezone(tz).replace(tzinfo=None)
-            for index, mapping in lookups:
-                row[index] = mapping.get(row[index], "")
-            for index, mapping in choice.items():
-                value = row[index]
-                if value is not None:
-                    row[index] = mapping.get(value, value)
-            ws.append(row)
-            count += 1
-            if count % step == 0:
-                progress(35 + int(60 * count / max(total, 1)), "raw")
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(RAW_KEYS))}{count + 1}"
+    date_format = w.format(num_format=DATETIME)
+    write, sheet = w.write, ws.ws
+    # The loop is the report's hot path (100,000 rows × 18 cells): cells are written directly,
+    # empty ones skipped, dates with their format, everything else by its type.
+    for values in selectors.report_raw_rows(filters).iterator(chunk_size=CHUNK_SIZE):
+        row: list[Any] = list(values)
+        for index, mapping in lookups:
+            row[index] = mapping.get(row[index], "")
+        for index, mapping in choice.items():
+            value = row[index]
+            if value is not None:
+                row[index] = mapping.get(value, value)
+        count += 1
+        for col, value in enumerate(row):
+            if value is None:
+                continue
+            if col in RAW_DATETIME_COLUMNS:
+                sheet.write_datetime(count, col, value.astimezone(tz).replace(tzinfo=None), date_format)
+            else:
+                write(sheet, count, col, value, None)
+        if count % step == 0:
+            progress(35 + int(60 * count / max(total, 1)), "raw")
+    ws.rows = count + 1
+    sheet.autofilter(f"A1:{xl_col_to_name(len(RAW_KEYS) - 1)}{count + 1}")
     return count

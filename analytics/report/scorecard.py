@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, DataBarRule
-from openpyxl.styles import PatternFill
-
 from analytics import selectors
 from analytics.metrics import Scorecard
 from analytics.report.workbook import PERCENT, Writer, pct
@@ -51,36 +48,36 @@ def scorecard_values(card: Scorecard) -> list[Any]:
 def scorecard_sheet(w: Writer, filters: Filters) -> None:
     rows = selectors.scorecard_rows(filters)
     ws = w.sheet("scorecard", [30, 10, 12, 10, 10, 10, 10, 14, 14, 14, 14, 10, 10, 10], freeze="B2")
-    ws.row_dimensions[1].height = 32  # two lines for the long headers
+    ws.ws.set_row(0, 32)  # two lines for the long headers
     w.header(ws, SCORECARD_KEYS)
+    percent = w.format(num_format=PERCENT)
+    rate_columns = {3: percent, 4: percent, 5: percent}
     for row in rows:
-        values = scorecard_values(row.card)
-        cells = [w.cell(ws, row.name)]
-        for index, value in enumerate(values):
-            cells.append(w.cell(ws, value, number_format=PERCENT if 2 <= index <= 4 else None))
-        ws.append(cells)
+        ws.append([row.name, *scorecard_values(row.card)], rate_columns)
     if rows:
         last = len(rows) + 1
-        red = PatternFill("solid", fgColor="FDE8E8")
+        red = w.format(bg_color="#FDE8E8")
         # Rates under 80 % stand out; the composite runs red → amber → green; overdue as data bars.
         for column in ("D", "E", "F"):
-            ws.conditional_formatting.add(
-                f"{column}2:{column}{last}", CellIsRule(operator="lessThan", formula=["0.8"], fill=red)
+            ws.ws.conditional_format(
+                f"{column}2:{column}{last}", {"type": "cell", "criteria": "<", "value": 0.8, "format": red}
             )
-        ws.conditional_formatting.add(
+        ws.ws.conditional_format(
             f"G2:G{last}",
-            ColorScaleRule(
-                start_type="num",
-                start_value=60,
-                start_color="F8696B",
-                mid_type="num",
-                mid_value=80,
-                mid_color="FFEB84",
-                end_type="num",
-                end_value=100,
-                end_color="63BE7B",
-            ),
+            {
+                "type": "3_color_scale",
+                "min_type": "num",
+                "min_value": 60,
+                "min_color": "#F8696B",
+                "mid_type": "num",
+                "mid_value": 80,
+                "mid_color": "#FFEB84",
+                "max_type": "num",
+                "max_value": 100,
+                "max_color": "#63BE7B",
+            },
         )
-        ws.conditional_formatting.add(
-            f"L2:L{last}", DataBarRule(start_type="num", start_value=0, end_type="max", color="B3261E")
+        ws.ws.conditional_format(
+            f"L2:L{last}",
+            {"type": "data_bar", "min_type": "num", "min_value": 0, "max_type": "max", "bar_color": "#B3261E"},
         )

@@ -7,12 +7,12 @@ from typing import Any
 from django.utils import timezone
 
 from analytics import selectors
-from analytics.report.workbook import DATETIME, PERCENT, Writer, local_naive, pct
+from analytics.report.workbook import DATETIME, PERCENT, Texts, Writer, local_naive, pct
 from analytics.selectors import Filters
 from appeals.models import Channel, EnterpriseSize, Industry
 
 
-def describe_filters(filters: Filters, w: Writer) -> str:
+def describe_filters(filters: Filters, w: Texts) -> str:
     """The filters in words ("地区: 佛山市; 渠道: 网站"), or "none (all)"."""
     parts = []
     labels = selectors.region_labels()
@@ -33,10 +33,10 @@ def summary_sheet(w: Writer, filters: Filters) -> None:
     ws = w.sheet("summary", [28, 16, 16, 14])
     now, previous = selectors.kpis(filters), filters.shifted(-1)
     w.title(ws, w.t("title"))
-    w.row(ws, [w.t("period"), f"{filters.start:%Y-%m-%d} – {filters.end:%Y-%m-%d}"])
-    w.row(ws, [w.t("previous"), f"{previous.start:%Y-%m-%d} – {previous.end:%Y-%m-%d}"])
-    w.row(ws, [w.t("filters"), describe_filters(filters, w)])
-    w.row(ws, [w.t("generated"), w.cell(ws, local_naive(timezone.now()), number_format=DATETIME)])
+    ws.append([w.t("period"), f"{filters.start:%Y-%m-%d} – {filters.end:%Y-%m-%d}"])
+    ws.append([w.t("previous"), f"{previous.start:%Y-%m-%d} – {previous.end:%Y-%m-%d}"])
+    ws.append([w.t("filters"), describe_filters(filters, w)])
+    ws.append([w.t("generated"), w.cell(local_naive(timezone.now()), number_format=DATETIME)])
     ws.append([])
     w.header(ws, ["metric", "this", "last", "change"])
     a, b = now.card, now.previous_card
@@ -63,8 +63,8 @@ def summary_sheet(w: Writer, filters: Filters) -> None:
         ws.append(
             [
                 w.t(key),
-                w.cell(ws, this, number_format=fmt),
-                w.cell(ws, last, number_format=fmt),
-                w.cell(ws, change, number_format=change_formats[fmt]),
+                w.cell(this, number_format=fmt),
+                w.cell(last, number_format=fmt),
+                w.cell(change, number_format=change_formats[fmt]),
             ]
         )

@@ -1,28 +1,29 @@
-"""Workbook helpers of the Excel report: fixed texts in two languages, styles, page setup, safe text cells.
+"""Workbook helpers of the Excel report: fixed texts in two languages, formats, page setup, safe cells.
 
-The report is written with openpyxl in write-only (streaming) mode, which keeps memory flat however
-many appeals the raw sheet holds: rows go to a temporary file as they are appended. Every sheet is
-therefore built top to bottom, styles are set per cell (``WriteOnlyCell``) and column widths,
-freeze panes and page setup before the first row.
+The report is written with XlsxWriter in ``constant_memory`` mode: each row goes to a temporary
+file as soon as the next row starts, so memory stays flat however many appeals the raw sheet
+holds, and strings are written inline (no shared-string table growing with every title). Every
+sheet is therefore built top to bottom, and column widths, freeze panes and page setup are set
+before the first row. (openpyxl's write-only mode did the same job in round 1 but imports numpy
+when it is installed, ~20 MB, and its fast path needed a private hook; see docs/benchmarks.md.)
 
-Every string goes through :meth:`Writer.row` / :meth:`Writer.cell` or :class:`ColumnCells`, which
-write formula-like text as a string with the ``quotePrefix`` style (``analytics.spreadsheet_text``
-says why): no user text ever becomes an ``<f>`` element.
+Every value goes through :meth:`Sheet.append`: strings are always written as strings (the workbook
+is opened with ``strings_to_formulas`` and friends off), and formula-like ones also carry the
+``quote_prefix`` format (``analytics.spreadsheet_text`` says why), so no user text is ever a formula.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Any
 
+import xlsxwriter
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from analytics.spreadsheet_text import is_formula_like
 
@@ -98,13 +99,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
 }
 
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="B3261E")
-HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
-TITLE_FONT = Font(bold=True, size=14)
+HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#B3261E", "text_wrap": True, "valign": "vcenter"}
+TITLE = {"bold": True, "font_size": 14}
+BOLD = {"bold": True}
 PERCENT = "0.0%"
 DATETIME = "yyyy-mm-dd hh:mm"
 DATE = "yyyy-mm-dd"
+# Excel's column width unit is the width of a digit of the default font: 7 pixels for Calibri 11.
+DIGIT_PIXELS = 7
+A4 = 9  # Excel's paper size code
 
 
 def is_english(language: str) -> bool:
@@ -122,128 +125,149 @@ def pct(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def text_cell(ws: Any, value: str) -> WriteOnlyCell:
-    """A string cell that stays text: never a formula, ``quotePrefix`` when it looks like one."""
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"
-    cell.quotePrefix = True
-    return cell
-
-
-def safe_value(ws: Any, value: Any) -> Any:
-    """``value`` ready for ``ws.append``: formula-like strings become text cells, the rest pass through."""
-    if isinstance(value, str) and value and is_formula_like(value):
-        return text_cell(ws, value)
-    return value
-
-
-class Writer:
-    """Small helpers around a write-only workbook in one language."""
+class Texts:
+    """The workbook's fixed texts in one language."""
 
     def __init__(self, language: str):
         self.english = is_english(language)
-        self.workbook = Workbook(write_only=True)
 
     def t(self, key: str) -> str:
         return TEXT[key][1 if self.english else 0]
 
-    def sheet(self, key: str, widths: list[int], *, freeze: str | None = None, title_rows: str | None = None):
+
+@dataclass(frozen=True)
+class Styled:
+    """A value with its cell format (a dict of XlsxWriter format properties, see ``Writer.format``)."""
+
+    value: Any
+    style: tuple[tuple[str, Any], ...]
+
+
+class Sheet:
+    """One worksheet written row by row (``constant_memory`` needs rows in order)."""
+
+    def __init__(self, writer: Writer, ws: Worksheet):
+        self.writer = writer
+        self.ws = ws
+        self.rows = 0  # rows written so far; the next row's 0-based index
+
+    @property
+    def name(self) -> str:
+        return self.ws.get_name()
+
+    def append(self, values: Iterable[Any], formats: dict[int, Format] | None = None) -> None:
+        """Write one row. ``Styled`` values carry their format; ``formats`` gives per-column defaults.
+
+        ``None`` leaves the cell empty, unless its column has a format (then an empty formatted cell).
+        """
+        write = self.writer.write
+        row = self.rows
+        for col, value in enumerate(values):
+            fmt = formats.get(col) if formats else None
+            if value.__class__ is Styled:
+                fmt = self.writer.format(**dict(value.style)) if value.style else fmt
+                value = value.value
+            write(self.ws, row, col, value, fmt)
+        self.rows = row + 1
+
+
+class Writer(Texts):
+    """An XlsxWriter workbook in one language, with cached formats and the report's page setup."""
+
+    def __init__(self, language: str, out: str | IO[bytes]):
+        super().__init__(language)
+        self.book = xlsxwriter.Workbook(
+            out,
+            {
+                "constant_memory": True,
+                # Never turn text into something else: "=…" stays text, "12" stays text, URLs too.
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "default_date_format": DATETIME,  # a date written without a format is still a date
+            },
+        )
+        self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
+        self._props: dict[int, dict[str, Any]] = {}  # id(format) -> its properties
+        self._quoted: dict[int, Format] = {}
+
+    def format(self, **props: Any) -> Format:
+        """The workbook's format with these properties (created once, then reused)."""
+        key = tuple(sorted(props.items()))
+        fmt = self._formats.get(key)
+        if fmt is None:
+            fmt = self._formats[key] = self.book.add_format(dict(props))
+            self._props[id(fmt)] = props
+        return fmt
+
+    def quoted(self, fmt: Format | None) -> Format:
+        """``fmt`` plus ``quote_prefix``: the cell is text typed with a leading apostrophe."""
+        key = id(fmt)
+        quoted = self._quoted.get(key)
+        if quoted is None:
+            props = dict(self._props.get(key, {})) if fmt is not None else {}
+            quoted = self._quoted[key] = self.format(**props, quote_prefix=True)
+        return quoted
+
+    def cell(self, value: Any, *, number_format: str | None = None, style: dict[str, Any] | None = None) -> Styled:
+        """``value`` with a number format and/or other format properties."""
+        props = dict(style or {})
+        if number_format:
+            props["num_format"] = number_format
+        return Styled(value, tuple(sorted(props.items())))
+
+    def write(self, ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None) -> None:
+        """One cell by the value's type: text always as text, formula-like text with ``quote_prefix``."""
+        if value is None:
+            if fmt is not None:
+                ws.write_blank(row, col, None, fmt)
+            return
+        cls = value.__class__
+        if cls is str:
+            if value and is_formula_like(value):
+                fmt = self.quoted(fmt)
+            ws.write_string(row, col, value, fmt)
+        elif cls is int or cls is float:
+            ws.write_number(row, col, value, fmt)
+        elif cls is bool:
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, (datetime, date)):
+            ws.write_datetime(row, col, value, fmt)
+        elif isinstance(value, numbers.Number):
+            ws.write_number(row, col, float(value), fmt)  # type: ignore[arg-type]
+        else:
+            self.write(ws, row, col, str(value), fmt)
+
+    def sheet(self, key: str, widths: list[int], *, freeze: str | None = None) -> Sheet:
         """A new sheet that prints on whole A4 landscape pages, every column on one page width.
 
-        ``freeze`` freezes the panes (sheet views are written with the first row in write-only
-        mode, so before appending) and repeats the header row on every printed page, or
-        ``title_rows`` names the rows to repeat.
+        ``freeze`` ("A2": the first row, "B2": the first row and column) freezes the panes and
+        repeats the header row on every printed page.
         """
-        ws = self.workbook.create_sheet(self.t(key))
+        ws = self.book.add_worksheet(self.t(key))
         if freeze:
-            ws.freeze_panes = freeze
-        repeat = title_rows or ("1:1" if freeze else None)
-        if repeat:
-            ws.print_title_rows = repeat
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.oddHeader.center.text = "&A"  # the sheet's name on every page
-        ws.oddFooter.center.text = self.t("page_footer")
-        for index, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = width
-        return ws
+            rows = int(freeze[1:]) - 1
+            cols = ord(freeze[0].upper()) - ord("A")
+            ws.freeze_panes(rows, cols)
+            ws.repeat_rows(0, rows - 1)
+        ws.set_landscape()
+        ws.set_paper(A4)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.5, right=0.5)
+        ws.set_header("&C&A")  # the sheet's name on every page
+        ws.set_footer("&C" + self.t("page_footer"))
+        for index, width in enumerate(widths):
+            # In pixels, so the stored width is exactly ``width`` characters.
+            ws.set_column_pixels(index, index, width * DIGIT_PIXELS)
+        return Sheet(self, ws)
 
-    def cell(
-        self, ws, value: Any, *, number_format: str | None = None, font: Font | None = None, fill=None, align=None
-    ):
-        cell = text_cell(ws, value) if isinstance(value, str) and is_formula_like(value) else WriteOnlyCell(ws, value)
-        if align:
-            cell.alignment = align
-        if number_format:
-            cell.number_format = number_format
-        if font:
-            cell.font = font
-        if fill:
-            cell.fill = fill
-        return cell
+    def header(self, sheet: Sheet, keys: list[str]) -> None:
+        header = self.format(**HEADER)
+        sheet.append([self.t(k) for k in keys], dict.fromkeys(range(len(keys)), header))
 
-    def row(self, ws, values: Iterable[Any]) -> None:
-        """Append one row; formula-like strings are written as text."""
-        ws.append([safe_value(ws, value) for value in values])
+    def title(self, sheet: Sheet, text: str) -> None:
+        sheet.append([text], {0: self.format(**TITLE)})
 
-    def header(self, ws, keys: list[str]) -> None:
-        ws.append([self.cell(ws, self.t(k), font=HEADER_FONT, fill=HEADER_FILL, align=HEADER_ALIGNMENT) for k in keys])
-
-    def title(self, ws, text: str) -> None:
-        ws.append([self.cell(ws, text, font=TITLE_FONT)])
-
-
-class ColumnCells:
-    """Streams rows into a write-only sheet through one reusable cell per column.
-
-    ``ws.append`` builds a new ``WriteOnlyCell`` after every styled value, and a cell passed in
-    is first tried as a plain value (an exception, with the cell's repr, per cell); on the raw
-    sheet (100,000 rows × 18 columns, six of them dates) that was about a third of the sheet's
-    time. Write-only sheets serialise each appended row at once, so one cell per column (the
-    date columns carrying their number format) can be refilled row after row. The values still
-    go through openpyxl's own type checks (``cell.value = …``) and XML writer; strings are forced
-    to the string type and formula-like ones carry ``quotePrefix`` (toggled per value).
-    """
-
-    def __init__(self, ws, columns: int, number_formats: dict[int, str], *, styled_blanks: bool = False):
-        # styled_blanks: an empty value in a formatted column still writes its (empty, formatted)
-        # cell, as ``WriteOnlyCell(ws, value=None)`` with a number format does.
-        self.styled_blanks = styled_blanks
-        self.cells = []
-        for index in range(columns):
-            cell = WriteOnlyCell(ws)
-            cell.column = index + 1
-            if index in number_formats:
-                cell.number_format = number_formats[index]
-            self.cells.append(cell)
-        self.quoted = [False] * columns
-        self.ws = ws
-
-    def _cells(self, values, row_index: int):
-        quoted = self.quoted
-        for index, (cell, value) in enumerate(zip(self.cells, values, strict=True)):
-            if value is None and not (self.styled_blanks and cell.has_style):
-                continue
-            cell.value = value
-            if value.__class__ is str:
-                risky = is_formula_like(value)
-                if risky:
-                    cell.data_type = "s"
-                if risky is not quoted[index]:
-                    cell.quotePrefix = quoted[index] = risky
-            cell.row = row_index
-            yield cell
-
-    def __enter__(self) -> ColumnCells:
-        # The sheet's row generator looks ``_values_to_row`` up on every append: rows appended
-        # while this is active are built from the column cells (openpyxl 3.1's write-only sheet).
-        self.ws._values_to_row = self._cells
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        del self.ws._values_to_row
+    def close(self) -> None:
+        self.book.close()
