@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import include, path
 
 from tests import factories
@@ -48,7 +48,7 @@ def test_officer_opening_analytics_is_told_why_and_where_to_go(client, hrss):
     html = _page(response)
     assert "您没有权限打开这个页面" in html
     assert "统计分析只对管理者和承办单位负责人开放" in html  # the view's own explanation
-    assert "请联系本单位的系统管理员开通权限" in html and "/analytics/" in html
+    assert "请告诉他页面地址：/analytics/" in html
     assert 'href="/staff/"' in html and "回到工作台" in html
     english = client.get("/analytics/", HTTP_ACCEPT_LANGUAGE="en")
     html = _page(english)
@@ -63,6 +63,13 @@ def test_forbidden_without_a_message_for_the_public(client):
     html = _page(response)
     assert response.status_code == 403
     assert "这个页面只对工作人员开放" in html and 'href="/staff/login/"' in html
+
+
+def test_forbidden_without_a_message_for_staff_says_whom_to_ask(client, hrss):
+    client.force_login(factories.staff_user("officer", hrss))
+    with override_settings(ROOT_URLCONF=__name__):
+        html = _page(client.get("/test-errors/403/"))
+    assert "请联系本单位的系统管理员开通权限" in html and "请告诉他页面地址：/test-errors/403/" in html
 
 
 @pytest.mark.parametrize(
