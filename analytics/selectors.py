@@ -12,12 +12,16 @@ permitted user sees in full.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from analytics import metrics
 from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
@@ -101,16 +105,44 @@ def _next_month(day: date) -> date:
 # --- Labels -------------------------------------------------------------------------------------
 
 
+# Inside ``shared_labels()`` (one dashboard page, one report) each label dict is read once, however
+# many selectors name categories, regions or bureaus; outside it, every call reads the table.
+_label_memo: ContextVar[dict[tuple[str, str], dict[int, str]] | None] = ContextVar("analytics_labels", default=None)
+
+
+@contextmanager
+def shared_labels() -> Iterator[None]:
+    """Read each label table at most once (per language) within this block."""
+    token = _label_memo.set({})
+    try:
+        yield
+    finally:
+        _label_memo.reset(token)
+
+
+def _labels(kind: str, read: Callable[[], dict[int, str]]) -> dict[int, str]:
+    memo = _label_memo.get()
+    if memo is None:
+        return read()
+    key = (kind, get_language() or "")
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def category_labels() -> dict[int, str]:
-    return {c.pk: c.display_name for c in Category.objects.all()}
+    """Category id → name in the current language."""
+    return _labels("category", lambda: {c.pk: c.display_name for c in Category.objects.all()})
 
 
 def region_labels() -> dict[int, str]:
-    return {r.pk: r.display_name for r in Region.objects.all()}
+    """Region id → name in the current language."""
+    return _labels("region", lambda: {r.pk: r.display_name for r in Region.objects.all()})
 
 
 def bureau_labels() -> dict[int, str]:
-    return {b.pk: b.display_name for b in Bureau.objects.all()}
+    """Bureau id → name in the current language."""
+    return _labels("bureau", lambda: {b.pk: b.display_name for b in Bureau.objects.all()})
 
 
 # --- Volume: ranking, trend, heat map, rising ---------------------------------------------------
@@ -181,7 +213,10 @@ def period_starts(filters: Filters, periods: int = TREND_PERIODS) -> list[date]:
     return [filters.shifted(-(periods - 1 - i)).start for i in range(periods)]
 
 
-def heatmap(filters: Filters) -> tuple[list[tuple[int, str]], list[tuple[int, str]], dict[tuple[int, int], int]]:
+Heatmap = tuple[list[tuple[int, str]], list[tuple[int, str]], dict[tuple[int, int], int]]
+
+
+def heatmap(filters: Filters) -> Heatmap:
     """Category × region counts: (categories, regions, {(category_id, region_id): count})."""
     rows = (
         DailyVolume.objects.filter(filters.volume_q())
@@ -367,13 +402,15 @@ class HotTopics:
     terms: list[tuple[str, float, int, int]]
 
 
-def hot_topics(filters: Filters, *, categories: int = 5, top: int = 8) -> list[HotTopics]:
+def hot_topics(
+    filters: Filters, *, categories: int = 5, top: int = 8, ranking: list[RankingRow] | None = None
+) -> list[HotTopics]:
     """Most characteristic terms of the top categories this period vs the previous four periods.
 
     Term counts are per category and day (no region/industry dimension), so only the period and the
     category selection follow the filters.
     """
-    ranking = category_ranking(filters)[:categories]
+    ranking = (ranking if ranking is not None else category_ranking(filters))[:categories]
     if not ranking:
         return []
     baseline_start = filters.shifted(-HOT_TOPIC_BASELINE_PERIODS).start

@@ -104,8 +104,8 @@ def trend_table(filters: Filters, ranking: list[selectors.RankingRow] | None = N
     return table
 
 
-def heatmap_table(filters: Filters) -> Table:
-    categories, regions, cells = selectors.heatmap(filters)
+def heatmap_table(filters: Filters, heatmap: selectors.Heatmap | None = None) -> Table:
+    categories, regions, cells = heatmap if heatmap is not None else selectors.heatmap(filters)
     table = Table("heatmap", _("地区×类别"), [_("类别"), *[name for _id, name in regions], _("合计")])
     for cid, name in categories:
         values = [cells.get((cid, rid), 0) for rid, _name in regions]

@@ -73,30 +73,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "scope": scope, "query": request.GET.urlencode()}
     if filters is None:
         return render(request, "analytics/dashboard.html", context, status=400)
+    with selectors.shared_labels():
+        context.update(_dashboard_sections(filters, scope))
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _dashboard_sections(filters: Filters, scope: Scope) -> dict:
     kpis = selectors.kpis(filters)
     ranking = selectors.category_ranking(filters)
-    topics = selectors.hot_topics(filters) if scope.full else []
+    # Each selector runs once per page: the ranking (with its trend) and the heat map feed both
+    # a chart and its table, and the hot topics reuse the ranking's top categories.
+    topics = selectors.hot_topics(filters, ranking=ranking) if scope.full else []
     league_period = month_filters(filters.end)
-    heat_categories, heat_regions, heat_cells = selectors.heatmap(filters)
-    context.update(
-        filters=filters,
-        previous=filters.shifted(-1),
-        kpis=kpis,
-        kpi_table=tables.kpi_table(filters, kpis),
-        ranking_table=tables.ranking_table(filters, ranking),
-        trend_table=tables.trend_table(filters, ranking),
-        heatmap_table=tables.heatmap_table(filters),
-        rising_table=tables.rising_table(filters),
-        scorecard_table=tables.scorecard_table(filters),
-        league_period=league_period,
-        league_bureaus=tables.league_table(league_period, by="bureau"),
-        league_regions=tables.league_table(league_period, by="region"),
-        hot_topics=topics,
-        hot_topics_table=tables.hot_topics_table(filters, topics) if scope.full else None,
-        chart_data={
+    heat = selectors.heatmap(filters)
+    heat_categories, heat_regions, heat_cells = heat
+    trend = tables.trend_table(filters, ranking)
+    return {
+        "filters": filters,
+        "previous": filters.shifted(-1),
+        "kpis": kpis,
+        "kpi_table": tables.kpi_table(filters, kpis),
+        "ranking_table": tables.ranking_table(filters, ranking),
+        "trend_table": trend,
+        "heatmap_table": tables.heatmap_table(filters, heat),
+        "rising_table": tables.rising_table(filters),
+        "scorecard_table": tables.scorecard_table(filters),
+        "league_period": league_period,
+        "league_bureaus": tables.league_table(league_period, by="bureau"),
+        "league_regions": tables.league_table(league_period, by="region"),
+        "hot_topics": topics,
+        "hot_topics_table": tables.hot_topics_table(filters, topics) if scope.full else None,
+        "chart_data": {
             "ranking": {"categories": [r.category for r in ranking], "counts": [r.count for r in ranking]},
             "trend": {
-                "periods": tables.trend_table(filters, ranking).headers[1:],
+                "periods": trend.headers[1:],
                 "series": [{"name": r.category, "data": r.trend} for r in ranking[:6]],
             },
             "heatmap": {
@@ -109,8 +119,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 ],
             },
         },
-    )
-    return render(request, "analytics/dashboard.html", context)
+    }
 
 
 @login_required

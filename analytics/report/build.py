@@ -21,7 +21,7 @@ def build_workbook(*, filters: Filters, language: str, out: str | IO[bytes], pro
     ``progress(percent, step)`` is called as sheets are written (percent 0–100).
     """
     report_progress: Progress = progress or (lambda _p, _s: None)
-    with translation.override(language):
+    with translation.override(language), selectors.shared_labels():
         w = Writer(language, out)
         labels = {
             "category": selectors.category_labels(),

@@ -269,3 +269,21 @@ def test_report_page_offers_the_download_only_when_the_file_is_ready(client, man
     archive = client.get("/analytics/reports/").content.decode()
     assert download_url in archive
     assert reverse("analytics:report-download", args=[first.pk]) not in archive
+
+
+def test_dashboard_runs_each_query_once(client, manager, populated):
+    """The ranking, trend and heat map feed both a chart and a table: computed once per page."""
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(manager)
+    client.get("/analytics/", PERIOD)  # warm: session, permissions
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/analytics/", PERIOD).status_code == 200
+    repeated = {sql: n for sql, n in Counter(q["sql"] for q in queries.captured_queries).items() if n > 1}
+    for sql, n in repeated.items():
+        print(n, sql[:300])
+    assert not repeated
+    assert len(queries) <= 40, len(queries)
