@@ -14,6 +14,11 @@ from routing.models import Region
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 28
+# Dates outside this range are refused with a message. The dashboard also reads up to eight earlier
+# periods of up to a year (trend, baselines), so a date near ``date.min``/``date.max`` would
+# overflow; no appeal predates the platform, and nobody needs statistics of the next century.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
 
 
 def default_range(today: date | None = None) -> tuple[date, date]:
@@ -26,23 +31,65 @@ def _blank(choices) -> list[tuple[str, str]]:
     return [("", _("全部")), *choices]
 
 
+class PeriodDateField(forms.DateField):
+    """A YYYY-MM-DD date between ``EARLIEST`` and ``LATEST``, with messages that say what to type."""
+
+    default_error_messages = {"invalid": _("请按“年-月-日”填写日期，例如 2026-11-02。")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date", "min": EARLIEST, "max": LATEST}))
+        super().__init__(input_formats=["%Y-%m-%d"], **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise forms.ValidationError(
+                _("日期须在 %(earliest)s 至 %(latest)s 之间。"),
+                code="out_of_range",
+                params={"earliest": f"{EARLIEST:%Y-%m-%d}", "latest": f"{LATEST:%Y-%m-%d}"},
+            )
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    """A region id; anything but a short number is "not a choice" before it reaches the database.
+
+    (A 30-digit id would overflow the database's integer type: a 500 instead of a message.)
+    """
+
+    def to_python(self, value):
+        if value not in self.empty_values and not (str(value).isdigit() and len(str(value)) <= 18):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class FilterForm(forms.Form):
-    start = forms.DateField(
-        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
-    )
-    end = forms.DateField(
-        label=_("结束日期"),
+    start = PeriodDateField(label=_("开始日期"), required=False)
+    end = PeriodDateField(label=_("结束日期"), required=False, help_text=_("含当天。上一期、趋势均按同样天数往前推。"))
+    region = RegionChoiceField(
+        label=_("地区"),
+        queryset=Region.objects.filter(is_active=True),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        input_formats=["%Y-%m-%d"],
-        help_text=_("含当天。上一期、趋势均按同样天数往前推。"),
+        empty_label=_("全部地区"),
+        error_messages={"invalid_choice": _("没有这个地区，请从列表中选择。")},
     )
-    region = forms.ModelChoiceField(
-        label=_("地区"), queryset=Region.objects.filter(is_active=True), required=False, empty_label=_("全部地区")
+    industry = forms.ChoiceField(
+        label=_("行业"),
+        choices=_blank(Industry.choices),
+        required=False,
+        error_messages={"invalid_choice": _("没有这个行业，请从列表中选择。")},
     )
-    industry = forms.ChoiceField(label=_("行业"), choices=_blank(Industry.choices), required=False)
-    size = forms.ChoiceField(label=_("企业规模"), choices=_blank(EnterpriseSize.choices), required=False)
-    channel = forms.ChoiceField(label=_("渠道"), choices=_blank(Channel.choices), required=False)
+    size = forms.ChoiceField(
+        label=_("企业规模"),
+        choices=_blank(EnterpriseSize.choices),
+        required=False,
+        error_messages={"invalid_choice": _("没有这个企业规模，请从列表中选择。")},
+    )
+    channel = forms.ChoiceField(
+        label=_("渠道"),
+        choices=_blank(Channel.choices),
+        required=False,
+        error_messages={"invalid_choice": _("没有这个渠道，请从列表中选择。")},
+    )
 
     def clean(self):
         data = super().clean()
@@ -51,7 +98,7 @@ class FilterForm(forms.Form):
         if start is None and end is None:
             start, end = default_start, default_end
         elif start is None:
-            start = end - timedelta(days=DEFAULT_DAYS - 1)
+            start = max(end - timedelta(days=DEFAULT_DAYS - 1), EARLIEST)
         elif end is None:
             end = min(start + timedelta(days=DEFAULT_DAYS - 1), default_end)
         if end < start:

@@ -1,4 +1,8 @@
-"""Reads for the dashboard, CSV downloads and reports. Every query here reads rollup tables only.
+"""Reads for the dashboard, CSV downloads and reports.
+
+Everything the dashboard shows reads rollup tables only. The report's two listing sheets (overdue
+and re-opened appeals, the raw sheet) are the exception: they stream individual appeals, through
+``report_overdue_rows`` and ``report_raw_rows`` at the end of this module.
 
 ``Filters`` carries the period and the filters from the URL, plus the scope: a bureau lead's
 filters are pinned to their own bureau (``bureau_id``) except for the league tables, which every
@@ -8,14 +12,20 @@ permitted user sees in full.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import get_language
 
 from analytics import metrics
-from analytics.models import DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
+from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
+from appeals.models import Appeal
 from routing.models import Bureau, Category, Region
 
 TREND_PERIODS = 8
@@ -95,16 +105,44 @@ def _next_month(day: date) -> date:
 # --- Labels -------------------------------------------------------------------------------------
 
 
+# Inside ``shared_labels()`` (one dashboard page, one report) each label dict is read once, however
+# many selectors name categories, regions or bureaus; outside it, every call reads the table.
+_label_memo: ContextVar[dict[tuple[str, str], dict[int, str]] | None] = ContextVar("analytics_labels", default=None)
+
+
+@contextmanager
+def shared_labels() -> Iterator[None]:
+    """Read each label table at most once (per language) within this block."""
+    token = _label_memo.set({})
+    try:
+        yield
+    finally:
+        _label_memo.reset(token)
+
+
+def _labels(kind: str, read: Callable[[], dict[int, str]]) -> dict[int, str]:
+    memo = _label_memo.get()
+    if memo is None:
+        return read()
+    key = (kind, get_language() or "")
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def category_labels() -> dict[int, str]:
-    return {c.pk: c.display_name for c in Category.objects.all()}
+    """Category id → name in the current language."""
+    return _labels("category", lambda: {c.pk: c.display_name for c in Category.objects.all()})
 
 
 def region_labels() -> dict[int, str]:
-    return {r.pk: r.display_name for r in Region.objects.all()}
+    """Region id → name in the current language."""
+    return _labels("region", lambda: {r.pk: r.display_name for r in Region.objects.all()})
 
 
 def bureau_labels() -> dict[int, str]:
-    return {b.pk: b.display_name for b in Bureau.objects.all()}
+    """Bureau id → name in the current language."""
+    return _labels("bureau", lambda: {b.pk: b.display_name for b in Bureau.objects.all()})
 
 
 # --- Volume: ranking, trend, heat map, rising ---------------------------------------------------
@@ -175,7 +213,10 @@ def period_starts(filters: Filters, periods: int = TREND_PERIODS) -> list[date]:
     return [filters.shifted(-(periods - 1 - i)).start for i in range(periods)]
 
 
-def heatmap(filters: Filters) -> tuple[list[tuple[int, str]], list[tuple[int, str]], dict[tuple[int, int], int]]:
+Heatmap = tuple[list[tuple[int, str]], list[tuple[int, str]], dict[tuple[int, int], int]]
+
+
+def heatmap(filters: Filters) -> Heatmap:
     """Category × region counts: (categories, regions, {(category_id, region_id): count})."""
     rows = (
         DailyVolume.objects.filter(filters.volume_q())
@@ -361,13 +402,15 @@ class HotTopics:
     terms: list[tuple[str, float, int, int]]
 
 
-def hot_topics(filters: Filters, *, categories: int = 5, top: int = 8) -> list[HotTopics]:
+def hot_topics(
+    filters: Filters, *, categories: int = 5, top: int = 8, ranking: list[RankingRow] | None = None
+) -> list[HotTopics]:
     """Most characteristic terms of the top categories this period vs the previous four periods.
 
     Term counts are per category and day (no region/industry dimension), so only the period and the
     category selection follow the filters.
     """
-    ranking = category_ranking(filters)[:categories]
+    ranking = (ranking if ranking is not None else category_ranking(filters))[:categories]
     if not ranking:
         return []
     baseline_start = filters.shifted(-HOT_TOPIC_BASELINE_PERIODS).start
@@ -391,3 +434,96 @@ def hot_topics(filters: Filters, *, categories: int = 5, top: int = 8) -> list[H
         )
         for row in ranking
     ]
+
+
+# --- The report's listings (individual appeals) ---------------------------------------------------
+
+# Columns of the raw sheet, in order (no personal data: contact name, phone and e-mail are left out).
+REPORT_RAW_FIELDS = (
+    "tracking_number",
+    "submitted_at",
+    "category_id",
+    "region_id",
+    "industry",
+    "enterprise_size",
+    "channel",
+    "urgency",
+    "state",
+    "bureau_id",
+    "dispatched_at",
+    "signed_at",
+    "reply_due",
+    "replied_at",
+    "closed_at",
+    "rating_level",
+    "reopen_count",
+    "title",
+)
+# Columns of the overdue and re-opened sheet; the last two come from the appeal's analytics fact.
+REPORT_OVERDUE_FIELDS = (
+    "tracking_number",
+    "title",
+    "bureau_id",
+    "category_id",
+    "state",
+    "reply_due",
+    "replied_at",
+    "fact_overdue",
+    "fact_reopen_count",
+)
+
+
+def local_range(filters: Filters) -> tuple[datetime, datetime]:
+    """The period as aware datetimes in the current time zone: [first day 00:00, day after the last 00:00)."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(filters.start, time.min, tzinfo=tz)
+    return start, datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def report_appeals(filters: Filters) -> QuerySet[Appeal]:
+    """Appeals matching the filters' region, industry, size, channel and bureau (any date)."""
+    query = Appeal.objects.all()
+    if filters.region_ids is not None:
+        query = query.filter(region_id__in=filters.region_ids)
+    if filters.industry:
+        query = query.filter(industry=filters.industry)
+    if filters.size:
+        query = query.filter(enterprise_size=filters.size)
+    if filters.channel:
+        query = query.filter(channel=filters.channel)
+    if filters.bureau_id is not None:
+        query = query.filter(bureau_id=filters.bureau_id)
+    return query
+
+
+def report_raw_rows(filters: Filters) -> QuerySet:
+    """Tuples of ``REPORT_RAW_FIELDS`` for the period's appeals, oldest first (stream with ``.iterator``)."""
+    start, end = local_range(filters)
+    return (
+        report_appeals(filters)
+        .filter(submitted_at__gte=start, submitted_at__lt=end)
+        .order_by("submitted_at", "pk")
+        .values_list(*REPORT_RAW_FIELDS)
+    )
+
+
+def report_overdue_rows(filters: Filters) -> QuerySet:
+    """Tuples of ``REPORT_OVERDUE_FIELDS``: appeals dispatched in the period that ran overdue or were re-opened.
+
+    Ordered by reply deadline. The flags are read from each appeal's fact in the same query (a
+    busy week flags tens of thousands, so neither an id list nor a dict of them in memory).
+    """
+    facts = AppealFact.objects.filter(dispatch_day__gte=filters.start, dispatch_day__lte=filters.end).filter(
+        Q(overdue=True) | Q(reopen_count__gt=0)
+    )
+    fact = AppealFact.objects.filter(appeal_id=OuterRef("pk"))
+    return (
+        report_appeals(filters)
+        .filter(pk__in=facts.values("appeal_id"))
+        .annotate(
+            fact_overdue=Subquery(fact.values("overdue")[:1]),
+            fact_reopen_count=Subquery(fact.values("reopen_count")[:1]),
+        )
+        .order_by("reply_due", "pk")
+        .values_list(*REPORT_OVERDUE_FIELDS)
+    )

@@ -6,7 +6,6 @@ A table is headers plus rows of display values: percentages as numbers of percen
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from analytics import metrics, selectors
 from analytics.selectors import Filters
+from analytics.spreadsheet_text import SafeCsvWriter
 
 DASH = "—"
 
@@ -104,8 +104,8 @@ def trend_table(filters: Filters, ranking: list[selectors.RankingRow] | None = N
     return table
 
 
-def heatmap_table(filters: Filters) -> Table:
-    categories, regions, cells = selectors.heatmap(filters)
+def heatmap_table(filters: Filters, heatmap: selectors.Heatmap | None = None) -> Table:
+    categories, regions, cells = heatmap if heatmap is not None else selectors.heatmap(filters)
     table = Table("heatmap", _("地区×类别"), [_("类别"), *[name for _id, name in regions], _("合计")])
     for cid, name in categories:
         values = [cells.get((cid, rid), 0) for rid, _name in regions]
@@ -245,11 +245,11 @@ LEAGUES = {"league-bureaus": "bureau", "league-regions": "region"}
 
 
 def csv_response(table: Table, filename: str) -> HttpResponse:
-    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark so Excel opens the Chinese text correctly; no field can start a formula."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(table.headers)
     writer.writerows(table.rows)
     return response

@@ -6,8 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from analytics import report as workbook
-from analytics import rollups, services
+from analytics import rollups, services, weeks
 
 
 @shared_task(acks_late=True, time_limit=30 * 60, soft_time_limit=29 * 60)
@@ -33,7 +32,7 @@ def weekly_report() -> int:
     Returns the report's id.
     """
     rollups.update_rollups()
-    start, end = workbook.previous_iso_week(timezone.localdate())
+    start, end = weeks.previous_iso_week(timezone.localdate())
     report = services.weekly_report_ensure(start=start, end=end, language=settings.LANGUAGE_CODE)
     services.report_generate(report_id=report.pk)
     return report.pk

@@ -12,12 +12,14 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -71,30 +73,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "scope": scope, "query": request.GET.urlencode()}
     if filters is None:
         return render(request, "analytics/dashboard.html", context, status=400)
+    with selectors.shared_labels():
+        context.update(_dashboard_sections(filters, scope))
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _dashboard_sections(filters: Filters, scope: Scope) -> dict:
     kpis = selectors.kpis(filters)
     ranking = selectors.category_ranking(filters)
-    topics = selectors.hot_topics(filters) if scope.full else []
+    # Each selector runs once per page: the ranking (with its trend) and the heat map feed both
+    # a chart and its table, and the hot topics reuse the ranking's top categories.
+    topics = selectors.hot_topics(filters, ranking=ranking) if scope.full else []
     league_period = month_filters(filters.end)
-    heat_categories, heat_regions, heat_cells = selectors.heatmap(filters)
-    context.update(
-        filters=filters,
-        previous=filters.shifted(-1),
-        kpis=kpis,
-        kpi_table=tables.kpi_table(filters, kpis),
-        ranking_table=tables.ranking_table(filters, ranking),
-        trend_table=tables.trend_table(filters, ranking),
-        heatmap_table=tables.heatmap_table(filters),
-        rising_table=tables.rising_table(filters),
-        scorecard_table=tables.scorecard_table(filters),
-        league_period=league_period,
-        league_bureaus=tables.league_table(league_period, by="bureau"),
-        league_regions=tables.league_table(league_period, by="region"),
-        hot_topics=topics,
-        hot_topics_table=tables.hot_topics_table(filters, topics) if scope.full else None,
-        chart_data={
+    heat = selectors.heatmap(filters)
+    heat_categories, heat_regions, heat_cells = heat
+    trend = tables.trend_table(filters, ranking)
+    return {
+        "filters": filters,
+        "previous": filters.shifted(-1),
+        "kpis": kpis,
+        "kpi_table": tables.kpi_table(filters, kpis),
+        "ranking_table": tables.ranking_table(filters, ranking),
+        "trend_table": trend,
+        "heatmap_table": tables.heatmap_table(filters, heat),
+        "rising_table": tables.rising_table(filters),
+        "scorecard_table": tables.scorecard_table(filters),
+        "league_period": league_period,
+        "league_bureaus": tables.league_table(league_period, by="bureau"),
+        "league_regions": tables.league_table(league_period, by="region"),
+        "hot_topics": topics,
+        "hot_topics_table": tables.hot_topics_table(filters, topics) if scope.full else None,
+        "chart_data": {
             "ranking": {"categories": [r.category for r in ranking], "counts": [r.count for r in ranking]},
             "trend": {
-                "periods": tables.trend_table(filters, ranking).headers[1:],
+                "periods": trend.headers[1:],
                 "series": [{"name": r.category, "data": r.trend} for r in ranking[:6]],
             },
             "heatmap": {
@@ -107,8 +119,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 ],
             },
         },
-    )
-    return render(request, "analytics/dashboard.html", context)
+    }
 
 
 @login_required
@@ -117,7 +128,12 @@ def table_csv(request: HttpRequest, name: str) -> HttpResponse:
     scope = analytics_scope(request.user)
     form, filters = _filters(request, scope)
     if filters is None:
-        return HttpResponse(" ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
+        message = " ".join(
+            f"{form[name].label}：{error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        )
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     if name in tables.LEAGUES:
         table = tables.league_table(month_filters(filters.end), by=tables.LEAGUES[name])
     elif name in tables.TABLES:
@@ -167,10 +183,45 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 def _report_for(request: HttpRequest, pk: int) -> Report:
     scope = analytics_scope(request.user)
-    report = _reports_for(scope).filter(pk=pk).first()
+    # An id past the database's integer range cannot exist (and would make the query fail).
+    report = _reports_for(scope).filter(pk=pk).first() if pk < 2**63 else None
     if report is None:
         raise Http404(_("找不到这份报表，或您没有权限查看。"))
     return report
+
+
+# The steps ``build_workbook`` reports (``Report.progress_note``), as the page names them.
+REPORT_STEPS = {
+    "summary": gettext_lazy("摘要"),
+    "ranking": gettext_lazy("类别排行"),
+    "rising": gettext_lazy("上升类别"),
+    "scorecard": gettext_lazy("单位考核"),
+    "matrix": gettext_lazy("地区×类别"),
+    "overdue": gettext_lazy("超期与重办"),
+    "raw": gettext_lazy("诉求明细"),
+    "save": gettext_lazy("保存文件"),
+}
+# Without JavaScript the report page reloads itself this often while the report is not finished.
+REFRESH_SECONDS = 10
+
+
+def _status_text(report: Report) -> str:
+    """One line for the status region: queue position, percentage and the sheet being written."""
+    if report.status == Report.Status.PENDING:
+        ahead = Report.objects.filter(
+            status__in=[Report.Status.PENDING, Report.Status.RUNNING], created_at__lt=report.created_at
+        ).count()
+        if ahead:
+            return _("排队中：前面还有 %(n)d 份报表，轮到后开始生成。") % {"n": ahead}
+        return _("排队中：即将开始生成。")
+    if report.status == Report.Status.RUNNING:
+        step = REPORT_STEPS.get(report.progress_note)
+        if step:
+            return _("生成中 · %(percent)d%% · 正在写“%(step)s”") % {"percent": report.progress, "step": step}
+        return _("生成中 · %(percent)d%%") % {"percent": report.progress}
+    if report.status == Report.Status.DONE:
+        return _("已完成 · 100%")
+    return _("生成失败")
 
 
 @login_required
@@ -184,6 +235,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "filters_text": _filters_text(report),
             "progress_url": reverse("analytics:report-progress", args=[pk]),
+            "status_text": _status_text(report),
+            "finished": report.status in (Report.Status.DONE, Report.Status.FAILED),
+            "refresh_seconds": REFRESH_SECONDS,
         },
     )
 
@@ -191,32 +245,34 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _filters_text(report: Report) -> str:
     from analytics import report as workbook
 
-    return workbook.describe_filters(services.report_filters(report), workbook.Writer(get_language() or "zh-hans"))
+    return workbook.describe_filters(services.report_filters(report), workbook.Texts(get_language() or "zh-hans"))
 
 
 @login_required
 @require_GET
 def report_progress(request: HttpRequest, pk: int) -> JsonResponse:
     report = _report_for(request, pk)
+    ready = report.status == Report.Status.DONE and bool(report.file)
     return JsonResponse(
         {
             "status": report.status,
             "status_label": report.get_status_display(),
+            "status_text": _status_text(report),
             "progress": report.progress,
             "error": report.error if report.status == Report.Status.FAILED else "",
-            "download_url": reverse("analytics:report-download", args=[pk])
-            if report.status == Report.Status.DONE
-            else "",
+            "download_url": reverse("analytics:report-download", args=[pk]) if ready else "",
         }
     )
 
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, pk: int) -> FileResponse:
+def report_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     report = _report_for(request, pk)
     if report.status != Report.Status.DONE or not report.file:
-        raise Http404(_("报表还没有生成完成，请稍后再下载。"))
+        # A bookmarked or shared link to a report still being written: its progress page, not a 404.
+        messages.info(request, _("报表还没有生成完成。完成后，本页会出现“下载 Excel”按钮。"))
+        return redirect("analytics:report-detail", report.pk)
     return FileResponse(
         report.file.open("rb"),
         as_attachment=True,

@@ -29,7 +29,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from analytics import report as workbook  # noqa: E402
+from analytics import weeks  # noqa: E402
 from appeals.demo.bulk import generate_bulk  # noqa: E402
 from appeals.models import Appeal  # noqa: E402
 
@@ -48,7 +48,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     end = datetime.fromisoformat(args.end).replace(tzinfo=SHANGHAI)
-    week_start, _week_end = workbook.iso_week(args.week)
+    week_start, _week_end = weeks.iso_week(args.week)
     week_from = datetime.combine(week_start, datetime.min.time(), tzinfo=SHANGHAI)
     week_to = week_from + timedelta(days=7) - timedelta(seconds=1)
     in_week = Appeal.objects.filter(submitted_at__gte=week_from, submitted_at__lte=week_to).count()

@@ -1,14 +1,24 @@
 """Top-level URLs. Each area owns its own ``urls.py``."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from appeals.console import auth as console_auth
 from appeals.console import two_factor, unlock
 
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """The icon's hashed static URL (a temporary redirect, so a new icon is picked up)."""
+    return HttpResponseRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers and tools that ask for /favicon.ico without reading the page's <link rel="icon">.
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -178,3 +178,28 @@ def test_stored_histograms_give_the_exact_percentile_of_their_union():
             assert histograms.percentile(cumulative, q) == metrics.percentile(union, q), (q, parts)
     assert histograms.percentile([histograms.Cumulative(b"")], 0.5) is None
     assert histograms.pack({}) == b""
+
+
+def test_tail_probabilities_by_recurrence_match_the_closed_form():
+    """The survival functions sum their terms by recurrence; each term equals the lgamma formula."""
+    import random
+
+    def poisson_reference(count, mean):
+        return max(0.0, 1.0 - sum(math.exp(k * math.log(mean) - mean - math.lgamma(k + 1)) for k in range(count)))
+
+    def negbin_reference(count, mean, variance):
+        r = mean * mean / (variance - mean)
+        p = r / (r + mean)
+        log_p, log_q = math.log(p), math.log1p(-p)
+        terms = (math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1) + r * log_p + k * log_q for k in range(count))
+        return max(0.0, 1.0 - sum(math.exp(t) for t in terms))
+
+    rng = random.Random(11)
+    for _ in range(300):
+        mean = rng.uniform(0.5, 400)
+        count = rng.randrange(0, int(mean * 3) + 5)
+        variance = mean * rng.uniform(1.1, 6)
+        assert metrics.poisson_sf(count, mean) == pytest.approx(poisson_reference(count, mean), rel=1e-9, abs=1e-9)
+        assert metrics.negbin_sf(count, mean, variance) == pytest.approx(
+            negbin_reference(count, mean, variance), rel=1e-9, abs=1e-9
+        )

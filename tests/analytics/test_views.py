@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from unittest import mock
 
 import pytest
@@ -138,7 +139,10 @@ def test_on_demand_report_flow(client, manager, populated, django_capture_on_com
     assert report.filters == {"channel": "api"} and report.status == Report.Status.PENDING
     progress = client.get(f"/analytics/reports/{report.pk}/progress.json").json()
     assert progress["status"] == "pending" and progress["download_url"] == ""
-    assert client.get(f"/analytics/reports/{report.pk}/download/").status_code == 404
+    # Not ready: no download link on the page, and the download URL leads to the progress page.
+    detail_url = reverse("analytics:report-detail", args=[report.pk])
+    early = client.get(f"/analytics/reports/{report.pk}/download/")
+    assert early.status_code == 302 and early["Location"] == detail_url
 
     services.report_generate(report_id=report.pk)
     progress = client.get(f"/analytics/reports/{report.pk}/progress.json").json()
@@ -181,3 +185,105 @@ def test_lead_reports_are_scoped_and_private(client, populated, manager):
     assert client.get(f"/analytics/reports/{mine.pk}/").status_code == 200
     client.force_login(factories.staff_user("lead", other))
     assert client.get(f"/analytics/reports/{mine.pk}/download/").status_code == 404
+
+
+BAD_FILTERS = [
+    ({"start": "9999-12-31"}, "2099-12-31"),
+    ({"end": "0001-01-01"}, "2000-01-01"),
+    ({"start": "0001-01-01", "end": "0001-01-05"}, "2000-01-01"),
+    ({"start": "2026-13-01"}, "年-月-日"),
+    ({"start": "2026-11-31"}, "年-月-日"),
+    ({"start": "yesterday"}, "年-月-日"),
+    ({"end": "2026-11-02T00:00"}, "年-月-日"),
+    ({"start": "2026-11-02", "end": "2026-10-01"}, "对调"),
+    ({"start": "2020-01-01", "end": "2026-01-01"}, "一年"),
+    ({"region": "99999999999999999999999999"}, "地区"),
+    ({"region": "abc"}, "地区"),
+    ({"region": "-1"}, "地区"),
+    ({"industry": "ZZ"}, "行业"),
+    ({"size": "giant"}, "规模"),
+    ({"channel": "<script>"}, "渠道"),
+]
+
+
+@pytest.mark.parametrize(("params", "fragment"), BAD_FILTERS)
+def test_bad_filters_get_400_with_a_message_on_every_view(client, manager, params, fragment):
+    client.force_login(manager)
+    dashboard = client.get("/analytics/", params)
+    assert dashboard.status_code == 400
+    assert fragment in dashboard.content.decode() and 'class="error-summary"' in dashboard.content.decode()
+    for name in ("ranking", "kpis", "league-bureaus"):
+        response = client.get(f"/analytics/csv/{name}/", params)
+        assert response.status_code == 400 and fragment in response.content.decode(), name
+    data = {"start": "2026-11-02", "end": "2026-11-08", "language": "zh-hans", **params}
+    response = client.post("/analytics/reports/", data)
+    assert response.status_code == 400 and fragment in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_bad_filters_are_explained_in_english(client, manager):
+    client.force_login(manager)
+    response = client.get("/analytics/", {"start": "9999-12-31"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "must be between 2000-01-01 and 2099-12-31" in response.content.decode()
+
+
+def test_report_ids_out_of_range_are_not_found(client, manager):
+    client.force_login(manager)
+    for url in ("/analytics/reports/{}/", "/analytics/reports/{}/progress.json", "/analytics/reports/{}/download/"):
+        assert client.get(url.format(10**30)).status_code == 404
+
+
+def test_report_page_offers_the_download_only_when_the_file_is_ready(client, manager, populated):
+    client.force_login(manager)
+    filters = services.report_filters(Report(period_start=date(2026, 11, 2), period_end=date(2026, 11, 8)))
+    with mock.patch("analytics.tasks.build_report.delay"):
+        first = services.report_request(user=manager, filters=filters, language="zh-hans")
+        second = services.report_request(user=manager, filters=filters, language="zh-hans")
+    download_url = reverse("analytics:report-download", args=[second.pk])
+
+    page = client.get(f"/analytics/reports/{second.pk}/").content.decode()
+    status = page.split('id="report-result"')[1].split("</div>")[0]
+    assert download_url not in status and "report-download" not in status
+    assert "前面还有 1 份报表" in page
+    assert '<noscript><meta http-equiv="refresh" content="10"></noscript>' in page
+    assert "本页每 10 秒自动刷新一次" in page
+    progress = client.get(f"/analytics/reports/{second.pk}/progress.json").json()
+    assert progress["download_url"] == "" and "前面还有 1 份报表" in progress["status_text"]
+
+    Report.objects.filter(pk=second.pk).update(status=Report.Status.RUNNING, progress=61, progress_note="raw")
+    progress = client.get(f"/analytics/reports/{second.pk}/progress.json").json()
+    assert progress["status_text"] == "生成中 · 61% · 正在写“诉求明细”"
+    assert progress["download_url"] == ""
+    redirected = client.get(download_url, follow=True)
+    assert redirected.redirect_chain == [(reverse("analytics:report-detail", args=[second.pk]), 302)]
+    assert "报表还没有生成完成" in redirected.content.decode()
+
+    services.report_generate(report_id=second.pk)
+    page = client.get(f"/analytics/reports/{second.pk}/").content.decode()
+    status = page.split('id="report-result"')[1].split("</div>")[0]
+    assert f'href="{download_url}"' in status and "http-equiv" not in page
+    assert client.get(f"/analytics/reports/{second.pk}/progress.json").json()["download_url"] == download_url
+    assert client.get(download_url).status_code == 200
+    # The archive lists the finished report's download and none for the queued one.
+    archive = client.get("/analytics/reports/").content.decode()
+    assert download_url in archive
+    assert reverse("analytics:report-download", args=[first.pk]) not in archive
+
+
+def test_dashboard_runs_each_query_once(client, manager, populated):
+    """The ranking, trend and heat map feed both a chart and a table: computed once per page."""
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(manager)
+    client.get("/analytics/", PERIOD)  # warm: session, permissions
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/analytics/", PERIOD).status_code == 200
+    repeated = {sql: n for sql, n in Counter(q["sql"] for q in queries.captured_queries).items() if n > 1}
+    for sql, n in repeated.items():
+        print(n, sql[:300])
+    assert not repeated
+    assert len(queries) <= 40, len(queries)

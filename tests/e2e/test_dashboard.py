@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from analytics import rollups
+from routing.models import Category
 from tests import factories
 from tests.analytics.conftest import SHANGHAI, build_world, simulate
 from tests.e2e.conftest import ARTIFACTS, axe_violations, format_violations, screenshot
@@ -65,12 +66,52 @@ def test_dashboard_renders_charts_and_tables(page, live_server, dashboard_data):
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def _check_whole_pages(pdf: Path, pages: int) -> None:
+    """Every sheet prints on whole pages: its name heads each of its pages, all its columns fit the
+    page width, and the ranking chart is on one page with every category."""
+    texts = [
+        subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        for n in range(1, pages + 1)
+    ]
+    sheets = [text.strip().splitlines()[0].strip() for text in texts]  # the page header: sheet name
+    assert list(dict.fromkeys(sheets)) == [
+        "摘要",
+        "类别排行",
+        "上升类别",
+        "单位考核",
+        "地区×类别",
+        "超期与重办",
+        "诉求明细",
+    ]
+    # Fit to width: the first and the last column's headers are on every page of the wide sheets.
+    for sheet, first, last in (("单位考核", "承办单位", "重办数"), ("诉求明细", "受理编号", "标题")):
+        for text in (t for s, t in zip(sheets, texts, strict=True) if s == sheet):
+            assert first in text and last in text, sheet
+    chart_pages = [n for n, text in enumerate(texts) if "各类别诉求件数" in text]
+    assert len(chart_pages) == 1 and sheets[chart_pages[0]] == "类别排行"
+    chart_page = texts[chart_pages[0]]
+    ranking_page = texts[sheets.index("类别排行")]
+    categories = [line.split()[1] for line in ranking_page.splitlines() if re.match(r"\s*\d+\s+\S+\s+\d+", line)]
+    assert categories and all(name in chart_page for name in categories), "the chart is whole on its page"
+    assert all("第" in text and "页，共" in text for text in texts), "every page is numbered"
+
+
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (Debian package libreoffice-calc) is not installed.")
 def test_weekly_report_converts_with_libreoffice(city, dispatch_centre, tmp_path):
     """LibreOffice opens the streamed workbook and prints every sheet to PDF (a second, independent
     reader of the file besides openpyxl). The PDF and a PNG of the first sheet go to tests/artifacts/."""
     world = build_world(city, dispatch_centre)
     simulate(world, seed=5, count=30, start=datetime(2026, 10, 26, 9, tzinfo=SHANGHAI), days=14)
+    # One appeal in every category of the taxonomy: a ranking (and chart) of realistic length.
+    for day, category in enumerate(Category.objects.filter(is_active=True).order_by("sort_order")):
+        with time_machine.travel(datetime(2026, 11, 2 + day % 7, 10, tzinfo=SHANGHAI), tick=False):
+            factories.submit(region=city, category=category, title="经营困难", description="请协助解决。")
     with time_machine.travel(datetime(2026, 11, 10, 9, tzinfo=SHANGHAI), tick=False):
         rollups.update_rollups()
     xlsx = tmp_path / "weekly.xlsx"
@@ -90,8 +131,10 @@ def test_weekly_report_converts_with_libreoffice(city, dispatch_centre, tmp_path
     shutil.copy(tmp_path / "weekly.pdf", ARTIFACTS / "weekly-report.pdf")
     if shutil.which("pdftoppm"):  # Debian poppler-utils: page images to look at
         subprocess.run(
-            ["pdftoppm", "-r", "70", "-png", "-l", "4", str(tmp_path / "weekly.pdf"), str(ARTIFACTS / "weekly-report")],
+            ["pdftoppm", "-r", "70", "-png", "-l", "5", str(tmp_path / "weekly.pdf"), str(ARTIFACTS / "weekly-report")],
             check=True,
             timeout=60,
         )
         assert (ARTIFACTS / "weekly-report-1.png").stat().st_size > 5_000
+    if shutil.which("pdftotext"):  # Debian poppler-utils: what each printed page holds
+        _check_whole_pages(tmp_path / "weekly.pdf", pages)

@@ -8,7 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics import report as workbook
-from analytics import rollups
+from analytics import rollups, weeks
 from analytics.selectors import Filters
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError("Give either --week or --from/--to, not both.")
         if options["week"]:
             try:
-                start, end = workbook.iso_week(options["week"])
+                start, end = weeks.iso_week(options["week"])
             except ValueError:
                 raise CommandError(f"--week must look like 2026-W47, not {options['week']!r}.") from None
         elif options["start"] and options["end"]:
