@@ -347,9 +347,9 @@ NOTIFY_KICK_DELIVERY = env_bool("NOTIFY_KICK_DELIVERY", True)
 NOTIFY_TASK_QUEUE = os.environ.get("NOTIFY_TASK_QUEUE", "") or None
 # Seconds a live presence entry ("viewing", "typing") lasts without a refresh from its browser.
 NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
-# Seconds an open websocket trusts its access snapshot before re-reading it on the next event; logout,
+# Seconds between the bulk re-reads of every open websocket's access (per server process); logout,
 # deactivation and bureau changes reach sockets at once anyway (notifications/access.py).
-LIVE_ACCESS_RECHECK_SECONDS = env_int("LIVE_ACCESS_RECHECK_SECONDS", 60)
+LIVE_ACCESS_RECHECK_SECONDS = float(os.environ.get("LIVE_ACCESS_RECHECK_SECONDS", "60"))
 
 # --- Huying domain settings (defaults from docs; each is configurable) -------------------------
 

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -37,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notifications import presence
-from notifications.access import Access, load_access, recheck_seconds
+from notifications.access import Access, load_access, watch
 from notifications.groups import appeal_group, parse_group, user_group
 
 logger = logging.getLogger(__name__)
@@ -95,7 +93,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.display_name = self.access.display_name
-        self._stamp_access()
+        watch().add(self)
         await self._join(user_group(self.user.pk))
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
@@ -121,6 +119,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        watch().discard(self)
         for appeal_id in list(getattr(self, "presence_appeals", ())):
             await self._presence(appeal_id, "left")
         for group in list(getattr(self, "groups_joined", ())):
@@ -251,30 +250,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # --- Re-checking access -----------------------------------------------------------------------
 
-    def _stamp_access(self) -> None:
-        # Spread the safety-net re-checks: consoles that connected together must not re-check together.
-        interval = recheck_seconds()
-        self.access_due = time.monotonic() + interval * random.uniform(0.5, 1.0)  # noqa: S311 - not security
-
-    async def _refresh_access(self) -> bool:
-        """Re-read the access snapshot; close with 4401 when it is gone, leave groups no longer allowed."""
-        self.access = await _load_access(user_id=self.user.pk, session_key=self.session_key)
-        if self.access is None:
+    async def apply_access(self, access: Access | None) -> None:
+        """A fresh snapshot (from AccessWatch or a change notice): close, or leave lost groups."""
+        if self.closed:
+            return
+        if access is None:
             await self._end("access lost")
-            return False
-        self._stamp_access()
+            return
+        if access == self.access:
+            return
+        self.access = access
         for group in sorted(self.groups_joined):
             parsed = parse_group(group)
-            if parsed is not None and not self.access.allows_group(*parsed):
+            if parsed is not None and not access.allows_group(*parsed):
                 await self._revoke(group)
-        return True
 
     async def _current_access(self) -> Access | None:
-        if self.closed or self.access is None:
-            return None
-        if time.monotonic() >= self.access_due and not await self._refresh_access():
-            return None
-        return self.access
+        # Kept fresh off the delivery path (AccessWatch, change notices): no query here.
+        return None if self.closed else self.access
 
     async def _still_allowed(self, group: str, payload: dict[str, Any]) -> bool:
         """Whether this event of ``group`` may be forwarded now (leaves the group when not)."""
@@ -312,6 +305,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         )
 
     async def _end(self, why: str) -> None:
+        watch().discard(self)
         logger.info("Closing websocket of user %s: %s", getattr(self.user, "pk", None), why)
         for group in list(self.groups_joined):
             await self._leave(group)
@@ -344,7 +338,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if ended and self.session_key and ended == self.session_key:
             await self._end("logged out")
             return
-        await self._refresh_access()
+        await self.apply_access(await _load_access(user_id=self.user.pk, session_key=self.session_key))
 
 
 async def _may_see_appeal(user_id: int, appeal_id: int) -> bool:

@@ -190,19 +190,47 @@ def test_move_to_another_bureau_revokes_the_old_bureau(hrss, finance, officer):
     run(scenario)
 
 
-def test_changes_around_the_orm_are_caught_by_the_periodic_recheck(hrss, officer, settings):
-    """A bulk UPDATE sends no signal; the safety-net re-check (interval 0 here) still closes the socket."""
-    settings.LIVE_ACCESS_RECHECK_SECONDS = 0
+def test_changes_around_the_orm_are_caught_by_the_periodic_recheck(hrss, finance, officer, lead, settings):
+    """A bulk UPDATE sends no signal; the per-process bulk re-check (every 0.2 s here) still acts."""
+    settings.LIVE_ACCESS_RECHECK_SECONDS = 0.2
     session = login_session(officer)
+
+    def change_around_the_orm():
+        from routing.models import StaffProfile
+
+        type(officer).objects.filter(pk=officer.pk).update(is_active=False)
+        StaffProfile.objects.filter(user=lead).update(bureau=finance)
 
     async def scenario():
         comm = await connect(officer, session)
         await subscribe(comm, bureau_group(hrss.pk))
-        await database_sync_to_async(lambda: type(officer).objects.filter(pk=officer.pk).update(is_active=False))()
-        await database_sync_to_async(publish)({"type": "event", "event": "appeal.triage", "bureau_id": hrss.pk})
-        assert await comm.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
+        moved = await connect(lead)
+        await subscribe(moved, bureau_group(hrss.pk))
+        await database_sync_to_async(change_around_the_orm)()
+        assert await comm.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+        revoked = await moved.receive_json_from(timeout=3)
+        assert (revoked["type"], revoked["group"]) == ("revoked", bureau_group(hrss.pk))
+        await moved.disconnect()
 
     run(scenario)
+
+
+def test_bulk_recheck_costs_the_same_queries_for_one_or_many_connections(hrss, finance, officer, lead):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.access import load_many
+
+    users = [factories.staff_user("officer", hrss if i % 2 else finance) for i in range(30)] + [officer, lead]
+    pairs = [(user.pk, login_session(user).session_key) for user in users]
+    expected_bureau = users[0].staff_profile.bureau_id
+    with CaptureQueriesContext(connection) as one:
+        assert load_many(pairs=pairs[:1])[pairs[0]].bureau_id == expected_bureau
+    with CaptureQueriesContext(connection) as many:
+        fresh = load_many(pairs=pairs)
+    assert len(many.captured_queries) == len(one.captured_queries) == 4
+    assert all(access is not None for access in fresh.values())
+    assert fresh[pairs[-2]].bureau_id == hrss.pk and not fresh[pairs[-2]].dispatcher
 
 
 def test_expired_or_foreign_session_is_refused_at_connect(officer, lead):
