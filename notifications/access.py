@@ -190,6 +190,9 @@ class AccessWatch:
 
     def discard(self, connection: Any) -> None:
         self.connections.discard(connection)
+        if not self.connections and self.task is not None:
+            self.task.cancel()  # the last socket closed: nothing to watch until the next connects
+            self.task = None
 
     async def _run(self) -> None:
         from channels.db import database_sync_to_async
