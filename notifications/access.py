@@ -171,6 +171,10 @@ def load_access(*, user_id: int, session_key: str | None) -> Access | None:
     return load_many(pairs=[(user_id, session_key)])[(user_id, session_key)]
 
 
+# Connections re-read per bulk load (four queries each).
+WATCH_SLICE = 250
+
+
 class AccessWatch:
     """One per event loop (server process): re-reads every open connection's access in bulk.
 
@@ -202,16 +206,21 @@ class AccessWatch:
             connections = [c for c in self.connections if c.access is not None]
             if not connections:
                 continue
-            try:
-                fresh = await database_sync_to_async(load_many)(
-                    pairs={(c.access.user_id, c.session_key) for c in connections}
-                )
-            except Exception:
-                logger.exception("Could not re-check access of %d live connections", len(connections))
-                continue
-            for connection in connections:
-                if connection in self.connections and connection.access is not None:
-                    await connection.apply_access(fresh.get((connection.access.user_id, connection.session_key)))
+            # In slices: each load holds the GIL while it decodes sessions, and the event loop
+            # forwarding events must get a turn between slices (docs/benchmarks.md).
+            for start in range(0, len(connections), WATCH_SLICE):
+                part = connections[start : start + WATCH_SLICE]
+                try:
+                    fresh = await database_sync_to_async(load_many)(
+                        pairs={(c.access.user_id, c.session_key) for c in part if c.access is not None}
+                    )
+                except Exception:
+                    logger.exception("Could not re-check access of %d live connections", len(part))
+                    continue
+                for connection in part:
+                    if connection in self.connections and connection.access is not None:
+                        key = (connection.access.user_id, connection.session_key)
+                        await connection.apply_access(fresh.get(key))
 
 
 _watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AccessWatch] = weakref.WeakKeyDictionary()
