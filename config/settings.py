@@ -472,6 +472,9 @@ NOTIFY_PRESENCE_TTL = env_int("NOTIFY_PRESENCE_TTL", 60)
 # is wiped as soon as its e-mail is sent.
 OUTBOX_SEALING_KEYS = env_list("OUTBOX_SEALING_KEYS", [SECRET_KEY])
 OUTBOX_SEALED_MAX_AGE_SECONDS = env_int("OUTBOX_SEALED_MAX_AGE_SECONDS", 7 * 24 * 3600)
+# Seconds between the bulk re-reads of every open websocket's access (per server process); logout,
+# deactivation and bureau changes reach sockets at once anyway (notifications/access.py).
+LIVE_ACCESS_RECHECK_SECONDS = float(os.environ.get("LIVE_ACCESS_RECHECK_SECONDS", "60"))
 
 # --- Huying domain settings (defaults from docs; each is configurable) -------------------------
 

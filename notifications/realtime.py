@@ -9,6 +9,7 @@ an event resynchronises on reconnect.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -160,6 +161,12 @@ def send_to_groups(sends: list[tuple[str, dict[str, Any]]]) -> bool:
     return True
 
 
+def event_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message for one group: the payload (for the consumer's access check) and
+    its JSON text, encoded once here rather than once per console (docs/benchmarks.md)."""
+    return {"type": "realtime.event", "payload": payload, "text": json.dumps(payload, separators=(",", ":"))}
+
+
 def publish_events(messages: list[dict[str, Any]], *, new_appeal_ids: frozenset[int] = frozenset()) -> bool:
     """Broadcast outbox events (in order per group) with one trip to the channel layer; never raises.
 
@@ -174,7 +181,7 @@ def publish_events(messages: list[dict[str, Any]], *, new_appeal_ids: frozenset[
             appeal_id = message.get("appeal_id")
             extra = cohandlers.get(appeal_id, ()) if appeal_id is not None else ()
             for group in groups_for(message, extra_bureau_ids=extra, new_appeal=appeal_id in new_appeal_ids):
-                sends.append((group, {"type": "realtime.event", "payload": {**message, "group": group}}))
+                sends.append((group, event_message({**message, "group": group})))
     except Exception:
         logger.exception("Could not work out realtime groups for %s", [m.get("event") for m in messages])
         return False

@@ -5,6 +5,7 @@
  *   refetch what they show: events missed while offline are never replayed, the page reloads state.
  * - Fires DOM CustomEvents on `document`: `huying:event` (appeal changes, deduplicated across
  *   groups), `huying:presence`, `huying:inbox`, `huying:resync`, `huying:error`,
+ *   `huying:revoked` (access to a group ended; it is not asked for again),
  *   `huying:connection` ({state: "open" | "closed" | "unauthenticated"}).
  * - Fills `[data-counter="unread"]` from inbox pushes (console.js fills the other badges by fetching
  *   the console's counts after each event).
@@ -12,7 +13,7 @@
  *   `data-presence-appeal="12"` announces "viewing" and turns to "typing" while a textarea or
  *   input inside `[data-presence-typing]` is being edited.
  * - Script use: `HuyingLive.subscribe("dispatch")`, `HuyingLive.unsubscribe(...)`,
- *   `HuyingLive.presence(12, "typing")`.
+ *   `HuyingLive.presence(12, "typing")`, `HuyingLive.reconnect()` (drop and reopen now).
  */
 (function () {
   "use strict";
@@ -87,6 +88,13 @@
       case "error":
         emit("error", message);
         break;
+      case "revoked":
+        // Access to this group ended (the appeal moved to another bureau, a role changed): do not
+        // ask for it again after a reconnect.
+        groups.delete(message.group);
+        if (/^appeal\.\d+$/.test(message.group || "")) { presence.delete(Number(message.group.split(".")[1])); }
+        emit("revoked", message);
+        break;
       default:
         break;
     }
@@ -139,6 +147,14 @@
       if (!appealId) { return; }
       if (status === "left") { presence.delete(appealId); } else { presence.set(appealId, status); }
       send({ action: "presence", appeal_id: appealId, status: status });
+    },
+    // Drop the connection and open a new one now (the page resyncs as after any reconnect).
+    reconnect: function () {
+      window.clearTimeout(timer);
+      timer = null;
+      attempt = 0;
+      if (socket) { socket.onclose = null; socket.close(); socket = null; emit("connection", { state: "closed" }); }
+      if (!stopped) { connect(); }
     },
     get connected() { return !!socket && socket.readyState === WebSocket.OPEN; },
   };

@@ -64,11 +64,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def asgi_server(tmp_path_factory):
-    if not (ROOT / "static" / "js" / "live.js").exists():
-        pytest.skip("static/js/live.js (notifications, part 1) is not in the tree yet; the live test needs it.")
-    var = tmp_path_factory.mktemp("asgi")
+def serve_asgi(var: Path, extra_seed: str = ""):
+    """Migrate and seed a SQLite file under ``var``, serve ``config.asgi`` on a free port; yield its facts.
+
+    ``extra_seed`` runs after SEED in the same shell and may print ``SEED+{json}`` lines to add facts.
+    """
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{var / 'e2e.sqlite3'}",
@@ -83,15 +83,17 @@ def asgi_server(tmp_path_factory):
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
     seeded = subprocess.run(
-        [python, "manage.py", "shell", "-c", f"PASSWORD={PASSWORD!r}\n{SEED}"],
+        [python, "manage.py", "shell", "-c", f"PASSWORD={PASSWORD!r}\n{SEED}\n{extra_seed}"],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    line = next(x for x in seeded.stdout.splitlines() if x.startswith("SEED"))
+    line = next(x for x in seeded.stdout.splitlines() if x.startswith("SEED{"))
     seed = json.loads(line[4:])
+    for extra in (x for x in seeded.stdout.splitlines() if x.startswith("SEED+")):
+        seed.update(json.loads(extra[5:]))
     assert seed["state"] == "triage", seed
     port = _free_port()
     log = open(var / "uvicorn.log", "wb")  # noqa: SIM115 - closed in the teardown below
@@ -113,13 +115,20 @@ def asgi_server(tmp_path_factory):
                 log.close()
                 pytest.fail("uvicorn did not start:\n" + (var / "uvicorn.log").read_text(errors="replace"))
             time.sleep(0.3)
-    yield {"base": base, "env": env, **seed}
+    yield {"base": base, "env": env, "log": var / "uvicorn.log", **seed}
     server.terminate()
     try:
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def asgi_server(tmp_path_factory):
+    if not (ROOT / "static" / "js" / "live.js").exists():
+        pytest.skip("static/js/live.js (notifications, part 1) is not in the tree yet; the live test needs it.")
+    yield from serve_asgi(tmp_path_factory.mktemp("asgi"))
 
 
 def _session(browser, base, username):
@@ -257,3 +266,11 @@ def test_resync_after_a_drop_shows_what_was_missed(browser, asgi_server):
         officer.locator("[data-counter='bureau-open']", has_text="1").wait_for(timeout=10_000)
     finally:
         context.close()
+
+
+def test_browsing_left_no_websocket_errors_in_the_server_log(asgi_server):
+    """Pages opened, navigated away from and closed above: every disconnect was clean (issue 12 item 11,
+    issue 15: no "websocket.send after websocket.close" tracebacks)."""
+    text = asgi_server["log"].read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert "after sending 'websocket.close'" not in text

@@ -56,7 +56,10 @@ def test_asgi_application_refuses_websocket_without_session(settings):
     from config.asgi import application
 
     async def scenario():
-        comm = WebsocketCommunicator(application, "/ws/live/", headers=[(b"origin", b"http://testserver")])
+        # Browsers send Host and Origin on every handshake; the origin must match it exactly.
+        comm = WebsocketCommunicator(
+            application, "/ws/live/", headers=[(b"host", b"testserver"), (b"origin", b"http://testserver")]
+        )
         connected, _code = await comm.connect()
         assert connected
         assert (await comm.receive_output(timeout=2))["code"] == 4401
