@@ -15,7 +15,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.staticfiles import warn_if_not_collected  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
+
+warn_if_not_collected()
 
 application = ProtocolTypeRouter(
     {
