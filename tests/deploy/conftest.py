@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, worker_id):
     if deployed.NGINX is None:
-        pytest.skip("nginx is not installed (Debian package 'nginx'; `make nginx` installs it).")
+        pytest.skip("nginx is not installed (Debian package 'nginx'; `make deploy-tools` installs it).")
     if not os.environ.get("REDIS_URL"):
         pytest.skip(
             "The tests through nginx run in CI's PostgreSQL+Redis pass (make test-services): gunicorn and "
