@@ -5,7 +5,9 @@ and analytics pages, report downloads; :class:`ReplicaReadsMiddleware`) and the 
 ``DATABASE_REPLICA_TASKS`` (the weekly report; wired in config/celery.py). Inside them, the router
 sends reads of the appeal, routing and analytics tables to the replica and keeps on the primary:
 
-* every write, and every read after a write in the same request or task (read-after-write);
+* every write, and every read of a table this request or task has written (read-after-write: the
+  weekly report's own row and the rollups it has just brought up to date come from the primary, the
+  appeals it summarises from the replica);
 * every read inside a transaction on the primary;
 * sessions, users and permissions (a login must never look undone because the replica lags);
 * everything, for a few seconds, once the replica is unreachable or lags more than
@@ -23,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -50,7 +52,7 @@ END
 class _Reads:
     """What one request or task has done so far."""
 
-    wrote: bool = False
+    written: set[str] = field(default_factory=set)
     used_replica: bool = False
     primary_only: bool = False
 
@@ -127,7 +129,9 @@ class ReplicaRouter:
 
     def db_for_read(self, model, **hints) -> str | None:
         state = _reads.get()
-        if state is None or state.wrote or state.primary_only or model._meta.app_label not in ROUTED_APPS:
+        if state is None or state.primary_only or model._meta.app_label not in ROUTED_APPS:
+            return None
+        if model._meta.label in state.written:
             return None
         if connections["default"].in_atomic_block or not health.usable_now():
             return None
@@ -137,7 +141,7 @@ class ReplicaRouter:
     def db_for_write(self, model, **hints) -> str | None:
         state = _reads.get()
         if state is not None:
-            state.wrote = True  # from now on this request/task reads its own writes on the primary
+            state.written.add(model._meta.label)  # from now on this table is read on the primary
         return None
 
     def allow_relation(self, obj1, obj2, **hints) -> bool:
@@ -168,7 +172,8 @@ class ReplicaReadsMiddleware:
         state = _reads.get()
         if state is None or not state.used_replica or state.primary_only or not isinstance(exception, DatabaseError):
             return None
-        connections[ALIAS].close()
+        if configured():
+            connections[ALIAS].close()
         health.mark_down(f"failed during {request.path} ({type(exception).__name__})")
         state.primary_only = True
         return self.get_response(request)
