@@ -244,6 +244,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
     # Redis redelivers a task not acknowledged within this time; longer than any task's time limit.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+elif CELERY_BROKER_URL.startswith("sentinel://"):
+    # Redis behind Sentinel: sentinel://h1:26379;sentinel://h2:26379;sentinel://h3:26379 and the master's name.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "master_name": os.environ.get("REDIS_SENTINEL_MASTER", "huying"),
+        "visibility_timeout": 3600,
+    }
 elif CELERY_BROKER_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:

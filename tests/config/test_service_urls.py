@@ -94,6 +94,15 @@ def test_each_service_can_have_its_own_server(tmp_path):
     assert values["cache_url"] == "redis://10.0.0.3:6379/1"
 
 
+def test_a_sentinel_broker_names_its_master(tmp_path):
+    values = probe(
+        tmp_path,
+        CELERY_BROKER_URL="sentinel://10.0.0.5:26379;sentinel://10.0.0.6:26379",
+        REDIS_SENTINEL_MASTER="huying-prod",
+    )
+    assert values["transport"] == {"master_name": "huying-prod", "visibility_timeout": 3600}
+
+
 def test_broker_and_cache_work_without_redis_url(tmp_path):
     values = probe(tmp_path, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//", CACHE_URL="redis://h:6379/2")
     assert values["broker"] == "amqp://guest:guest@127.0.0.1:5672//"
