@@ -138,16 +138,15 @@ def _raw_post(base: str, path: str, length: int) -> tuple[int, str, str]:
         )
         sock.sendall(b"--x\r\n" + b"a" * 1024)
         raw = b""
-        while chunk := sock.recv(65536):
+        while b"\r\n\r\n" not in raw and (chunk := sock.recv(65536)):
             raw += chunk
-    head, _, body = raw.partition(b"\r\n\r\n")
+        head, _, body = raw.partition(b"\r\n\r\n")
+        headers = {k.strip().lower(): v.strip() for k, v in (h.split(b":", 1) for h in head.split(b"\r\n")[1:])}
+        # Read exactly the announced body: nginx keeps the connection open a while (lingering close).
+        while len(body) < int(headers[b"content-length"]) and (chunk := sock.recv(65536)):
+            body += chunk
     status = int(head.split()[1])
-    content_type = next(
-        line.split(b":", 1)[1].strip().decode()
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-type")
-    )
-    return status, content_type, body.decode("utf-8", errors="replace")
+    return status, headers[b"content-type"].decode(), body.decode("utf-8", errors="replace")
 
 
 def test_an_oversized_body_gets_a_clear_page(stack):
