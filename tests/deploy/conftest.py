@@ -1,8 +1,8 @@
 """The deployed stack (nginx + gunicorn + uvicorn) for the tests under tests/deploy/.
 
 Those tests run in CI's PostgreSQL+Redis pass (``make test-services``): gunicorn and uvicorn are two
-processes, so the live console needs the Redis channel layer between them. They are kept on one xdist
-worker (``xdist_group``) so one stack serves them all.
+processes, so the live console needs the Redis channel layer between them. Each xdist worker that
+runs one of them starts its own stack, on ports of its own (tests/deploy/stack.py).
 """
 
 from __future__ import annotations
@@ -12,12 +12,6 @@ import os
 import pytest
 
 from tests.deploy import stack as deployed
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.get_closest_marker("nginx"):
-            item.add_marker(pytest.mark.xdist_group("nginx-stack"))
 
 
 @pytest.fixture(scope="session")

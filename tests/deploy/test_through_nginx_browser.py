@@ -12,7 +12,12 @@ import pytest
 from tests import factories
 from tests.deploy.stack import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.nginx, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.nginx,
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+]
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
