@@ -51,6 +51,14 @@ browser: ## Install Debian's Chromium (browser tests) and LibreOffice (report co
 	  else echo "LibreOffice missing (Debian libreoffice-calc-nogui): the report conversion test will be skipped."; fi; \
 	fi
 
+.PHONY: deploy-tools
+deploy-tools: ## Install Debian's nginx and systemd-analyze (tests through nginx, unit checks); needs root
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v systemd-analyze >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq nginx systemd >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nginx systemd)); \
+	  else echo "nginx or systemd-analyze missing: install Debian's 'nginx' and 'systemd' for the deploy tests."; fi; \
+	fi
+
 .PHONY: migrate
 migrate: install ## Apply database migrations
 	$(MANAGE) migrate --noinput
@@ -73,13 +81,13 @@ run: assets seed ## Set up and start everything: web (ASGI), Celery worker and s
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 .PHONY: test
-test: install assets browser ## Set up and run every test (embedded defaults: SQLite, in-memory layer)
+test: install assets browser deploy-tools ## Set up and run every test (embedded defaults: SQLite, in-memory layer)
 	$(MANAGE) check --fail-level WARNING
 	$(BIN)/pytest -n 2 -m "not e2e" $(PYTEST_ARGS)
 	$(BIN)/pytest -n 2 -m e2e $(PYTEST_ARGS)
 
 .PHONY: test-services
-test-services: install assets browser ## Run every test against PostgreSQL and Redis (DATABASE_URL, REDIS_URL)
+test-services: install assets browser deploy-tools ## Run every test against PostgreSQL and Redis (DATABASE_URL, REDIS_URL)
 	@test -n "$$DATABASE_URL" || (echo "Set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/huying)"; exit 2)
 	@test -n "$$REDIS_URL" || (echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2)
 	$(BIN)/pytest -n 2 -m "not e2e" $(PYTEST_ARGS)

@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("huying")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Tasks named in DATABASE_REPLICA_TASKS (the weekly report) read from the replica (config/replica.py).
+_replica_blocks: dict[str, ExitStack] = {}
+
+
+@task_prerun.connect
+def _read_from_replica(task_id=None, task=None, **_kwargs) -> None:
+    from django.conf import settings
+
+    from config import replica
+
+    if task is not None and task_id and replica.configured() and task.name in settings.DATABASE_REPLICA_TASKS:
+        stack = ExitStack()
+        stack.enter_context(replica.reading_from_replica())
+        _replica_blocks[task_id] = stack
+
+
+@task_postrun.connect
+def _end_replica_reads(task_id=None, **_kwargs) -> None:
+    stack = _replica_blocks.pop(task_id or "", None)
+    if stack is not None:
+        stack.close()
+
 
 # Every periodic job, with why it runs when it runs. Times are Asia/Shanghai (CELERY_TIMEZONE).
 app.conf.beat_schedule = {

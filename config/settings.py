@@ -58,7 +58,20 @@ ACCESS_CODE_KEYS = env_list("ACCESS_CODE_KEYS", [SECRET_KEY])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links sent to appellants (SMS, e-mail, the API's status_url). Unset, it follows the address `make run`
+# serves on (HOST/PORT, as in the Procfile); behind a proxy set it to the public address.
+_SERVE_HOST = os.environ.get("HOST", "") or "127.0.0.1"
+if _SERVE_HOST in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - a bind-all address is not a link target
+    _SERVE_HOST = "127.0.0.1"
+elif ":" in _SERVE_HOST and not _SERVE_HOST.startswith("["):
+    _SERVE_HOST = f"[{_SERVE_HOST}]"
+SITE_URL = (os.environ.get("SITE_URL") or f"http://{_SERVE_HOST}:{os.environ.get('PORT') or '8000'}").rstrip("/")
+
+# Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR networks).
+# Default: none. A request's client is then the TCP peer and forwarded headers are dropped, so a
+# header typed by a visitor can never pick their rate-limit bucket or lockout key. Behind nginx on
+# the same host set TRUSTED_PROXIES=127.0.0.1,::1 (deploy/huying.env does). See config/proxies.py.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +84,8 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI served from the project, so /api/docs/ works without internet.
+    "drf_spectacular_sidecar",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -88,6 +103,10 @@ INSTALLED_APPS = [
     "alerts",
 ]
 MIDDLEWARE = [
+    # First: every later layer (HTTPS redirects, rate limits, django-axes, the access log) sees the
+    # real client address and scheme, resolved from trusted proxies only.
+    "config.proxies.TrustedProxyMiddleware",
+    "config.proxies.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
@@ -104,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "appeals.console.two_factor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Dashboard and analytics reads on the read replica when DATABASE_REPLICA_URL is set (no-op otherwise).
+    "config.replica.ReplicaReadsMiddleware",
     # Last, as django-axes requires: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -152,11 +173,36 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A PostgreSQL streaming replica for the heavy reads: the dashboard, analytics pages and the weekly
+# report (config/replica.py). Writes, logins and anything read right after a write stay on the primary;
+# a replica that is down or lags more than DATABASE_REPLICA_MAX_LAG seconds is skipped with a log line.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=0)
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL (a streaming replica).")
+    DATABASES["replica"]["ENGINE"] = "config.postgresql"
+    # Fail over to the primary quickly when the replica is unreachable.
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 2)
+    # Under test the alias reads the test database's name on the replica server.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "30"))
+# How long a process trusts its last look at the replica (up, lag) before asking again.
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "5"))
+# URL prefixes whose GET requests read from the replica, and Celery tasks that do.
+DATABASE_REPLICA_PATHS = env_list("DATABASE_REPLICA_PATHS", ["/analytics/"])
+DATABASE_REPLICA_TASKS = env_list("DATABASE_REPLICA_TASKS", ["analytics.tasks.weekly_report"])
 
 # --- Redis, channels, cache -------------------------------------------------------------------
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# Each service can have its own server; each defaults to REDIS_URL (and, without it, to the embedded
+# in-process default). A province splits them when the cache's evictions or the broker's backlog must
+# not slow the live consoles (docs/operations.md).
+CHANNEL_LAYER_URL = os.environ.get("CHANNEL_LAYER_URL", "") or REDIS_URL
+CACHE_URL = os.environ.get("CACHE_URL", "") or REDIS_URL
+if CHANNEL_LAYER_URL:
     # CHANNELS_LAYER=pubsub: Redis PUBLISH/SUBSCRIBE, one message per server process per group
     # (fan-out happens in the process; see docs/benchmarks.md). core: one Redis list
     # per consumer, messages kept briefly if a consumer lags. Consoles resync on reconnect either way.
@@ -174,7 +220,7 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [
                     {
-                        "address": REDIS_URL,
+                        "address": CHANNEL_LAYER_URL,
                         "socket_timeout": 15,
                         "max_connections": env_int("CHANNELS_REDIS_MAX_CONNECTIONS", 1000),
                     }
@@ -183,19 +229,27 @@ if REDIS_URL:
             },
         }
     }
-    CACHES: dict[str, dict[str, Any]] = {
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
         "default": {
             # Django's Redis cache, but an unreachable Redis is a miss, never an error: filing an
             # appeal must not depend on it (config/cache.py). Short timeouts bound each attempt.
             "BACKEND": "config.cache.FailSoftRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "huying"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+elif CACHE_URL in ("", "locmem://"):
+    # One cache per process: rate limits then count per process (fine for `make run`, not for production).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be a redis://, rediss:// or unix:// URL (or locmem://), not {CACHE_URL!r}."
+    )
 # Fragments of public pages that are the same for every visitor (the appeal form's fields, see
 # appeals.portal.views), kept in each process: keyed by what they are drawn from, cheap to rebuild.
 CACHES["template_fragments"] = {
@@ -207,11 +261,13 @@ CACHES["template_fragments"] = {
 # --- Celery -----------------------------------------------------------------------------------
 
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
+# CELERY_BROKER_URL: e.g. amqp://user:pass@host:5672/huying (RabbitMQ) or redis://…; defaults to REDIS_URL.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS: dict
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
     # kombu's Redis transport with the fix that keeps the worker alive through a Redis outage (config/broker.py).
     CELERY_BROKER_TRANSPORT = "config.broker:Transport"
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Messages a worker took but never acknowledged (it died, or Redis went away while it held
         # countdown/ETA messages) go back on the queue after this long. It must exceed the longest task
         # (close_unrated_appeals: 30 min) or a running acks_late task is handed out twice.
@@ -223,6 +279,14 @@ if REDIS_URL:
         "health_check_interval": 10,
         "retry_on_timeout": True,
     }
+elif CELERY_BROKER_URL.startswith("sentinel://"):
+    # Redis behind Sentinel: sentinel://h1:26379;sentinel://h2:26379;sentinel://h3:26379 and the master's name.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "master_name": os.environ.get("REDIS_SENTINEL_MASTER", "huying"),
+        "visibility_timeout": 3600,
+    }
+elif CELERY_BROKER_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     # kombu's filesystem transport: a broker that needs no server, shared by the web process,
     # the worker and the scheduler through a folder under var/.
@@ -329,8 +393,9 @@ AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 # Lock a username only from the address the failures came from (one combined parameter, not two
 # separate ones): a stranger guessing passwords cannot lock the real user out from their own desk.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The client address, from the one function the rate limits use too.
-AXES_CLIENT_IP_CALLABLE = "appeals.portal.limits.client_address"
+# Lock out the real client, resolved from trusted proxies only (config/proxies.py), never a header;
+# the rate limits use the same address (appeals.portal.limits.client_address).
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # Administrators (superusers, admin-site users) must log in with a TOTP code (appeals/console/two_factor.py);
 # other staff may opt in on /staff/2fa/.
@@ -366,15 +431,19 @@ STORAGES = {
         "OPTIONS": {"location": str(Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private")))},
     },
     "staticfiles": {
+        # Production: hashed, compressed names from `manage.py collectstatic`. The web process refuses to
+        # start without the manifest and says what to run (config/static_check.py); code that renders
+        # pages without starting it (a management command, a test) gets plain names (config/staticfiles.py).
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "config.staticfiles.CollectedStaticFilesStorage"
             if not DEBUG
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# In development whitenoise serves straight from the app and static folders (no collectstatic).
-WHITENOISE_USE_FINDERS = DEBUG
+STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+# In development (or before collectstatic) whitenoise serves straight from the app and static folders.
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_COLLECTED
 WHITENOISE_AUTOREFRESH = DEBUG
 ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 5)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
@@ -393,6 +462,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Huying (呼应) API",
     "DESCRIPTION": "Enterprise appeal-response platform",
     "VERSION": "1.0.0",
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN (/api/docs/ works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Security in production -------------------------------------------------------------------
@@ -441,6 +513,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# One line per request with the real client address (config.proxies.AccessLogMiddleware, logger
+# huying.access). On in production (deploy/huying.env); uvicorn prints its own in development.
+ACCESS_LOG = env_bool("ACCESS_LOG", False)
 
 # --- Notifications (notifications/, see docs/realtime.md) --------------------------------------
 
@@ -499,6 +574,8 @@ HUYING: HuyingSettings = {
 
 # --- Public portal and API (rate limits) -------------------------------------------------------
 
+# The "ip" key is the real client resolved from trusted proxies (config/proxies.py).
+RATELIMIT_IP_META_KEY = "config.proxies.client_ip"
 # django-ratelimit counts in the default cache (Redis when REDIS_URL is set). Rates are
 # "count/period" with period s, m, h or d (e.g. "30/h"). RATELIMIT_ENABLE=false switches every
 # limit off, for the submission benchmark only.

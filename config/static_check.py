@@ -18,7 +18,8 @@ def require_static_manifest() -> None:
     """Raise ImproperlyConfigured when the manifest storage is in use and its manifest is missing."""
     staticfiles = settings.STORAGES.get("staticfiles")
     backend = str(staticfiles.get("BACKEND", "")) if isinstance(staticfiles, dict) else ""
-    if settings.DEBUG or "Manifest" not in backend:
+    # Django's and whitenoise's manifest storages, and config.staticfiles' one built on them.
+    if settings.DEBUG or not any(word in backend for word in ("Manifest", "CollectedStaticFilesStorage")):
         return
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
     if not manifest.is_file():

@@ -18,16 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
+from config.proxies import client_ip
+
 logger = logging.getLogger(__name__)
 
 
 def client_address(request) -> str:
-    """The client's IP address, for rate limits and login lockouts (django-axes).
-
-    The one place that decides it: behind a trusted reverse proxy, change this to read the
-    proxy's forwarded address.
-    """
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client's IP address, for rate limits and login lockouts (django-axes): the real client
+    behind trusted proxies only (``config.proxies``), never a header anyone could send."""
+    return client_ip(request) or ""
 
 
 def wait_seconds(request, *, name: str, value: str | None = None) -> int:

@@ -31,7 +31,20 @@ print(json.dumps({
     "debug": settings.DEBUG,
 }))
 """
-SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "ELASTICSEARCH_URL", "EMAIL_HOST", "DEBUG", "SECRET_KEY", "LANGUAGE_CODE")
+SERVICE_VARS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ELASTICSEARCH_URL",
+    "EMAIL_HOST",
+    "DEBUG",
+    "SECRET_KEY",
+    "LANGUAGE_CODE",
+    # CI's service pass sets these too; each defaults to REDIS_URL (tests/config/test_service_urls.py).
+    "CELERY_BROKER_URL",
+    "CHANNEL_LAYER_URL",
+    "CACHE_URL",
+    "DATABASE_REPLICA_URL",
+)
 
 
 def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
