@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "appeals.api",
     "notifications",
     "analytics",
+    # Open311 GeoReport v2, the bureau-system API and signed webhooks (docs/integrations.md).
+    "integrations",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -306,6 +308,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Enterprise appeal-response platform",
     "VERSION": "1.0.0",
 }
+
+# --- Integrations (docs/integrations.md) --------------------------------------------------------
+
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "huying")
+OPEN311_PUBLIC_LISTING = env_bool("OPEN311_PUBLIC_LISTING", True)
+OPEN311_MAX_BODY_BYTES = env_int("OPEN311_MAX_BODY_BYTES", 64 * 1024)
+OPEN311_TOKEN_MAX_AGE_DAYS = env_int("OPEN311_TOKEN_MAX_AGE_DAYS", 30)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+# Loopback and private-network webhook targets: allowed in development, refused in production
+# unless an endpoint is explicitly marked as internal (or this is set).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # --- Security in production -------------------------------------------------------------------
 
