@@ -94,7 +94,8 @@ class BureauCredentialAdmin(admin.ModelAdmin):
             label=_("接口凭证"),
             secret=key,
             note=_(
-                "凭证只显示这一次，平台只保存它的摘要。请交给承办单位系统的管理员，放在请求头 Authorization: Bearer <凭证> 中使用。"
+                "凭证只显示这一次，平台只保存它的摘要。"
+                "请交给承办单位系统的管理员，放在请求头 Authorization: Bearer <凭证> 中使用。"
             ),
         )
 
@@ -123,6 +124,7 @@ class CredentialUseAdmin(admin.ModelAdmin):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("接收地址"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("订阅的事件"),
         choices=WebhookEvent.choices,
@@ -171,7 +173,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             label=_("签名密钥"),
             secret=secret,
             note=_(
-                "接收方用这个密钥校验 Huying-Webhook-Signature（HMAC-SHA256，见 docs/integrations.md）。这里只显示一次。"
+                "接收方用这个密钥校验 Huying-Webhook-Signature（HMAC-SHA256，见 docs/integrations.md）。"
+                "这里只显示一次。"
             ),
         )
 

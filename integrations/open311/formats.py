@@ -65,10 +65,7 @@ def to_xml(data: Any, *, root: str, item: str | None = None) -> bytes:
 
 def render(data: Any, *, fmt: str, root: str, item: str | None = None, status: int = 200) -> HttpResponse:
     """``data`` as a response in ``fmt`` (``json`` or ``xml``)."""
-    if fmt == "xml":
-        body = to_xml(data, root=root, item=item)
-    else:
-        body = json.dumps(data, ensure_ascii=False).encode()
+    body = to_xml(data, root=root, item=item) if fmt == "xml" else json.dumps(data, ensure_ascii=False).encode()
     response = HttpResponse(body, status=status, content_type=CONTENT_TYPES.get(fmt, CONTENT_TYPES["json"]))
     response["Cache-Control"] = "no-store"
     return response

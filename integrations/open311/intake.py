@@ -61,6 +61,7 @@ def max_body_bytes() -> int:
 
 def read_fields(request: HttpRequest) -> dict[str, str]:
     """The submitted fields as a flat dict (``attribute[code]`` keys), whatever the body's format."""
+    request = getattr(request, "_request", request)  # the Django request under DRF's wrapper
     limit = max_body_bytes()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -75,7 +76,7 @@ def read_fields(request: HttpRequest) -> dict[str, str]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Open311Error(400, _("请求内容必须是 UTF-8 编码。")) from None
-    content_type = (request.content_type or "").lower()
+    content_type = (request.content_type or "").split(";")[0].strip().lower()
     if content_type in ("application/x-www-form-urlencoded", ""):
         query = QueryDict(text, encoding="utf-8")
         return {key: query.get(key, "") for key in query}
@@ -83,6 +84,13 @@ def read_fields(request: HttpRequest) -> dict[str, str]:
         return _from_json(text)
     if content_type in ("text/xml", "application/xml"):
         return _from_xml(body)
+    if content_type == "multipart/form-data":
+        # Some clients send forms as multipart; the fields are the same (files are not accepted:
+        # media travels as media_url in GeoReport v2).
+        try:
+            return {key: request.POST.get(key, "") for key in request.POST}
+        except Exception:  # noqa: BLE001 - Django's MultiPartParserError and friends
+            raise Open311Error(400, _("multipart 请求内容无法解析。")) from None
     raise Open311Error(
         400, _("不支持的请求格式 %(type)s，请用 application/x-www-form-urlencoded。") % {"type": content_type}
     )
@@ -174,7 +182,8 @@ def _region(fields: dict[str, str], location: Location, scope: Region | None) ->
     raise Open311Error(
         400,
         _(
-            "无法确定企业所在地区：请提供 attribute[region]，或在 address_string 中写明区县，或用 jurisdiction_id 指定地区。"
+            "无法确定企业所在地区：请提供 attribute[region]，"
+            "或在 address_string 中写明区县，或用 jurisdiction_id 指定地区。"
         ),
     )
 

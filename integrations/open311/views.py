@@ -357,10 +357,7 @@ class RequestsView(Open311View):
         if policy is not None and policy.listing == Open311Policy.Listing.OWN:
             queryset = queryset.filter(open311__client=client)
         ids = [value.strip() for value in params.get("service_request_id", "").split(",") if value.strip()]
-        if ids:
-            queryset = queryset.filter(tracking_number__in=ids[:MAX_RESULTS])
-        else:
-            queryset = _filtered(queryset, params)
+        queryset = queryset.filter(tracking_number__in=ids[:MAX_RESULTS]) if ids else _filtered(queryset, params)
         appeals = list(presenters.for_listing(queryset).order_by("-submitted_at", "-id")[:MAX_RESULTS])
         data = [presenters.request_fields(appeal) for appeal in appeals]
         return formats.render(data, fmt=fmt, root="service_requests", item="request")

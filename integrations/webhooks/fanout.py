@@ -91,7 +91,7 @@ def fan_out(event: OutboxEvent) -> list[int]:
     if not wanted:
         return []
     bureau_ids = {t.bureau_id for t in wanted}
-    endpoints = [e for e in WebhookEndpoint.objects.filter(bureau_id__in=bureau_ids, is_active=True)]
+    endpoints = list(WebhookEndpoint.objects.filter(bureau_id__in=bureau_ids, is_active=True))
     rows = []
     now = timezone.now()
     for target in wanted:
