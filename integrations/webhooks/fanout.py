@@ -67,7 +67,8 @@ def body(event: OutboxEvent, target: Target) -> dict[str, Any]:
     if target.event_type in (WebhookEvent.RATED, WebhookEvent.REOPENED) and appeal is not None:
         data["rating_level"] = appeal.rating_level
     return {
-        "id": f"evt_{event.pk}_{target.event_type.split('.')[-1]}",
+        # Stable across retries; one per (event, bureau), so receivers de-duplicate on it.
+        "id": f"evt_{event.pk}_{target.bureau_id}",
         "type": str(target.event_type),
         "created_at": timezone.localtime(event.created_at).isoformat(),
         # Increases with every event; per appeal it is the order the changes were committed in.
