@@ -97,7 +97,7 @@ format: install ## Apply ruff's formatting and safe fixes
 
 .PHONY: typecheck
 typecheck: install ## mypy with the Django plugin
-	$(BIN)/mypy appeals routing notifications analytics config
+	$(BIN)/mypy appeals routing notifications analytics config integrations
 
 .PHONY: checks
 checks: install ## Django system checks and missing-migration check

@@ -68,7 +68,6 @@ class BureauCredentialAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "bureau")
     search_fields = ("name", "key_prefix", "bureau__name")
     readonly_fields = ("key_prefix", "created_at", "last_used_at", "revoked_at")
-    autocomplete_fields: tuple[str, ...] = ()
     actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -81,6 +81,7 @@ class AppealListView(BureauView):
     @extend_schema(
         tags=["bureau"],
         summary="列出本单位的诉求（按更新时间，游标分页）",
+        operation_id="bureau_appeals_list",
         parameters=[
             STATE_PARAM,
             OpenApiParameter("since", str, description="上次返回的 next_cursor；不填从头开始"),

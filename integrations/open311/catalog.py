@@ -24,7 +24,7 @@ class Attribute:
     datatype: str
     required: bool
     description: str
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()
     datatype_description: str = ""
 
 

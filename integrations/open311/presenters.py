@@ -74,7 +74,7 @@ def request_fields(appeal: Appeal) -> dict[str, Any]:
         "service_name": appeal.category.display_name,
         "service_code": appeal.category.code,
         "description": appeal.description if consented else "",
-        "agency_responsible": appeal.bureau.display_name if appeal.bureau_id else _("分拨中心"),
+        "agency_responsible": appeal.bureau.display_name if appeal.bureau is not None else _("分拨中心"),
         "service_notice": "",
         "requested_datetime": w3(appeal.submitted_at),
         "updated_datetime": w3(updated),

@@ -50,8 +50,11 @@ def targets(event: OutboxEvent) -> list[Target]:
         previous = payload.get("from_bureau_id")
         if previous and previous != event.bureau_id:
             # 改派: the new bureau receives the appeal, the old one learns it has left.
-            data = {"from_bureau_id": previous, "to_bureau_id": event.bureau_id}
-            return [Target(event.bureau_id, WebhookEvent.REROUTED, data), Target(previous, WebhookEvent.REROUTED, data)]
+            moved = {"from_bureau_id": previous, "to_bureau_id": event.bureau_id}
+            return [
+                Target(event.bureau_id, WebhookEvent.REROUTED, moved),
+                Target(previous, WebhookEvent.REROUTED, moved),
+            ]
         return [Target(event.bureau_id, WebhookEvent.DISPATCHED)]
     data: dict[str, Any] = {}
     if kind in ("deadline.urged", "deadline.supervised"):
