@@ -21,14 +21,17 @@ from tests import factories
 PORT_RANGE = range(18840, 18900)
 
 
-def free_port() -> int:
-    """A free port in PORT_RANGE (parallel test workers each find their own)."""
+def free_port(*, skip: int = 0) -> int:
+    """A free port in PORT_RANGE (parallel test workers each find their own); ``skip`` passes over
+    the first free ones (a retry after losing a race for a port)."""
     for port in PORT_RANGE:
         with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
+                continue
+            if skip:
+                skip -= 1
                 continue
             return port
     raise RuntimeError("no free port in the test range")

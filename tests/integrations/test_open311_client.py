@@ -20,7 +20,14 @@ from tests.integrations.conftest import free_port
 
 @pytest.fixture
 def server(transactional_db):
-    live = LiveServer(f"127.0.0.1:{free_port()}")
+    for attempt in range(5):
+        try:
+            live = LiveServer(f"127.0.0.1:{free_port(skip=attempt)}")
+            break
+        except OSError:  # another worker took the port between the check and the bind
+            continue
+    else:
+        pytest.fail("no free port for the live server")
     live._live_server_modified_settings.enable()
     yield live
     live._live_server_modified_settings.disable()
