@@ -403,6 +403,8 @@ PORTAL_RATE_LIMITS = {
     "api_client": os.environ.get("API_RATE_CLIENT", "600/m"),
     # Lookups per API client key.
     "api_lookup": os.environ.get("API_RATE_LOOKUP", "300/m"),
+    # Open311 public reads (services, requests, tokens) from one client address.
+    "open311_read_ip": os.environ.get("OPEN311_RATE_READ_IP", "120/m"),
 }
 # Seconds a process keeps a partner's API client row (appeals.api.authentication.active_client).
 API_CLIENT_CACHE_SECONDS = env_int("API_CLIENT_CACHE_SECONDS", 10)

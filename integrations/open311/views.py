@@ -58,6 +58,10 @@ class Open311View(APIView):
 
     def dispatch_open311(self, request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
         try:
+            if request.method == "GET":
+                wait = limits.wait_seconds(getattr(request, "_request", request), name="open311_read_ip")
+                if wait:
+                    raise Open311Error(429, limits.message(wait))
             return self.handle(request, fmt, **kwargs)
         except Open311Error as exc:
             return formats.error(exc, fmt=fmt)

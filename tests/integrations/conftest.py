@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,12 @@ def free_port(*, skip: int = 0) -> int:
                 continue
             return port
     raise RuntimeError("no free port in the test range")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts its own requests (the limits are per client address, and tests share 127.0.0.1)."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
 
 
 @pytest.fixture

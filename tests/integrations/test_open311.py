@@ -376,3 +376,12 @@ def test_accept_header_never_causes_406(client, city):
 def test_multipart_forms_are_read_like_urlencoded_ones(client, api_key, nanhai, hrss):
     response = client.post(f"{V2}/requests.json", data=open311_form(api_key))
     assert response.status_code == 200, response.content
+
+
+def test_public_reads_are_rate_limited_in_the_error_format(client, city, settings):
+    settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "open311_read_ip": "2/m"}
+    statuses = [client.get(f"{V2}/services.xml").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    response = client.get(f"{V2}/services.json")
+    schemas.check(response.json(), schemas.ERRORS)
+    assert response.json()[0]["code"] == 429
