@@ -44,7 +44,7 @@ def status_notes(appeal: Appeal) -> str:
     }
     note = str(notes.get(S(appeal.state), ""))
     if appeal.reopen_count and appeal.state in OPEN_STATES:
-        note = _("差评后重新办理（第%(n)d次）。") % {"n": appeal.reopen_count} + note
+        note = _("差评后重新办理（第%(n)d次）。%(note)s") % {"n": appeal.reopen_count, "note": note}
     return note
 
 

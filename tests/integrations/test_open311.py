@@ -385,3 +385,10 @@ def test_public_reads_are_rate_limited_in_the_error_format(client, city, setting
     response = client.get(f"{V2}/services.json")
     schemas.check(response.json(), schemas.ERRORS)
     assert response.json()[0]["code"] == 429
+
+
+def test_errors_speak_the_clients_language(client, city):
+    response = client.get(f"{V2}/services/nope.json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()[0]["description"] == "service_code “nope” does not exist."
+    services = client.get(f"{V2}/services.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert any(s["service_name"] == "Employment" or s["service_name"].isascii() for s in services)
