@@ -303,3 +303,15 @@ def test_a_cohandled_appeal_is_not_exposed_to_the_cohandling_bureau_system(appea
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api.get(f"{BASE}/appeals/{appeal.pk}/").status_code == 404
     assert api.get(f"{BASE}/appeals/").json()["results"] == []
+
+
+def test_list_query_count_does_not_grow_with_the_page(city, system, django_assert_max_num_queries):
+    _credential, api = system
+    for _ in range(3):
+        factories.submit(region=city)
+    with django_assert_max_num_queries(12) as few:
+        assert len(api.get(f"{BASE}/appeals/").json()["results"]) == 3
+    for _ in range(12):
+        factories.submit(region=city)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(api.get(f"{BASE}/appeals/").json()["results"]) == 15

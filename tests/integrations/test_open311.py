@@ -392,3 +392,15 @@ def test_errors_speak_the_clients_language(client, city):
     assert response.json()[0]["description"] == "service_code “nope” does not exist."
     services = client.get(f"{V2}/services.json", HTTP_ACCEPT_LANGUAGE="en").json()
     assert any(s["service_name"] == "Employment" or s["service_name"].isascii() for s in services)
+
+
+def test_listing_runs_a_fixed_number_of_queries(client, city, django_assert_max_num_queries):
+    for _ in range(3):
+        factories.submit(region=city)
+    client.get(f"{V2}/requests.json")  # warm the per-process routing and deadline tables
+    with django_assert_max_num_queries(6) as few:
+        assert len(client.get(f"{V2}/requests.json").json()) == 3
+    for _ in range(12):
+        factories.submit(region=city)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(f"{V2}/requests.json").json()) == 15

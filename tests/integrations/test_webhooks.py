@@ -327,3 +327,27 @@ def test_order_holds_while_an_earlier_event_is_not_fanned_out(endpoint, receiver
     expand_event(first)
     drain()
     assert [r.body["sequence"] for r in receiver.received] == [first, second]
+
+
+def test_the_documented_receiver_example_verifies_a_real_delivery(endpoint, city):
+    """The Python example in docs/integrations.md, run as written against a body Huying signs."""
+    import json
+    import re
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    doc = (Path(django_settings.BASE_DIR) / "docs" / "integrations.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    namespace: dict = {}
+    exec(compile(example, "docs/integrations.md", "exec"), namespace)  # our own documentation, run as written
+    factories.submit(region=city)
+    expand_all()
+    delivery = WebhookDelivery.objects.get()
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = signing.headers(secret=endpoint.secret, event_id=delivery.payload["id"], body=body)
+    verify = namespace["verify"]
+    stamp, signature = headers[signing.TIMESTAMP_HEADER], headers[signing.SIGNATURE_HEADER]
+    assert verify(endpoint.secret, body, stamp, signature)
+    assert not verify("whsec_other", body, stamp, signature)
+    assert not verify(endpoint.secret, body, str(int(stamp) - 3600), signature)
