@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,10 +52,6 @@ def w3(value: datetime | None) -> str | None:
     if value is None:
         return None
     return timezone.localtime(value).replace(microsecond=0).isoformat()
-
-
-def for_listing(queryset: QuerySet[Appeal]) -> QuerySet[Appeal]:
-    return queryset.select_related("category", "bureau", "region").prefetch_related("open311")
 
 
 def request_fields(appeal: Appeal) -> dict[str, Any]:

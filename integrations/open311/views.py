@@ -26,11 +26,11 @@ from rest_framework.views import APIView
 from appeals import services
 from appeals.api.authentication import active_client
 from appeals.api.models import ApiClient
-from appeals.models import OPEN_STATES, Appeal
+from appeals.models import OPEN_STATES
 from appeals.portal import limits
 from appeals.tasks import queue_submission_email
 from integrations.models import Open311Policy, Open311Request
-from integrations.open311 import catalog, formats, intake, jurisdictions, presenters, tokens
+from integrations.open311 import catalog, formats, intake, jurisdictions, presenters, selectors, tokens
 from integrations.open311.formats import Open311Error
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -355,14 +355,11 @@ class RequestsView(Open311View):
         if policy is not None and policy.listing == Open311Policy.Listing.NONE:
             raise Open311Error(403, _("这个 api_key 不允许列表查询。"))
         scope = jurisdictions.resolve(params.get("jurisdiction_id", "").strip())
-        queryset = Appeal.objects.all()
-        if scope is not None:
-            queryset = queryset.filter(region_id__in=jurisdictions.subtree_ids(scope))
-        if policy is not None and policy.listing == Open311Policy.Listing.OWN:
-            queryset = queryset.filter(open311__client=client)
+        own = policy is not None and policy.listing == Open311Policy.Listing.OWN
+        queryset = selectors.public_appeals(scope=scope, filed_by=client if own else None)
         ids = [value.strip() for value in params.get("service_request_id", "").split(",") if value.strip()]
         queryset = queryset.filter(tracking_number__in=ids[:MAX_RESULTS]) if ids else _filtered(queryset, params)
-        appeals = list(presenters.for_listing(queryset).order_by("-submitted_at", "-id")[:MAX_RESULTS])
+        appeals = list(queryset.order_by("-submitted_at", "-id")[:MAX_RESULTS])
         data = [presenters.request_fields(appeal) for appeal in appeals]
         return formats.render(data, fmt=fmt, root="service_requests", item="request")
 
@@ -420,10 +417,7 @@ class RequestDetailView(Open311View):
 
     def handle(self, request, fmt, **kwargs):
         scope = jurisdictions.resolve(request.GET.get("jurisdiction_id", "").strip())
-        queryset = presenters.for_listing(Appeal.objects.filter(tracking_number=kwargs["service_request_id"]))
-        if scope is not None:
-            queryset = queryset.filter(region_id__in=jurisdictions.subtree_ids(scope))
-        appeal = queryset.first()
+        appeal = selectors.public_appeal(tracking_number=kwargs["service_request_id"], scope=scope)
         if appeal is None:
             raise Open311Error(404, _("service_request_id “%(id)s” 不存在。") % {"id": kwargs["service_request_id"]})
         return formats.render([presenters.request_fields(appeal)], fmt=fmt, root="service_requests", item="request")
@@ -442,7 +436,7 @@ class TokenView(Open311View):
     def handle(self, request, fmt, **kwargs):
         jurisdictions.resolve(request.GET.get("jurisdiction_id", "").strip())
         number = tokens.redeem(kwargs["token"])
-        if not Appeal.objects.filter(tracking_number=number).exists():
+        if not selectors.tracking_number_exists(number):
             raise Open311Error(404, _("token 无效。"))
         data = [{"service_request_id": number, "token": kwargs["token"]}]
         return formats.render(data, fmt=fmt, root="service_requests", item="request")
