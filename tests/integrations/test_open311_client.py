@@ -17,9 +17,13 @@ from appeals.models import Appeal
 from tests import factories
 from tests.integrations.conftest import free_port
 
+# A real server thread needs committed data; serialized_rollback restores the migrated rows (taxonomy,
+# groups) afterwards, as the suite's other transactional tests expect.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 
 @pytest.fixture
-def server(transactional_db):
+def server(db):
     for attempt in range(5):
         try:
             live = LiveServer(f"127.0.0.1:{free_port(skip=attempt)}")
