@@ -7,6 +7,7 @@ is the ``api_key`` field of POST requests (an ``appeals.api`` client key).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,8 @@ from appeals.tasks import queue_submission_email
 from integrations.models import Open311Policy, Open311Request
 from integrations.open311 import catalog, formats, intake, jurisdictions, presenters, selectors, tokens
 from integrations.open311.formats import Open311Error
+
+logger = logging.getLogger(__name__)
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -65,6 +68,12 @@ class Open311View(APIView):
             return self.handle(request, fmt, **kwargs)
         except Open311Error as exc:
             return formats.error(exc, fmt=fmt)
+        except Exception:
+            # The specification's "general service error": still its format, logged for us to fix.
+            logger.exception("Open311 %s %s failed", request.method, request.path)
+            return formats.error(
+                Open311Error(400, _("服务暂时出错，请稍后再试；如果一直出错，请联系平台管理员。")), fmt=fmt
+            )
 
 
 def _error_doc(description: str) -> OpenApiResponse:

@@ -404,3 +404,17 @@ def test_listing_runs_a_fixed_number_of_queries(client, city, django_assert_max_
         factories.submit(region=city)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(f"{V2}/requests.json").json()) == 15
+
+
+def test_an_unexpected_failure_is_the_general_service_error(client, api_key, nanhai, hrss, monkeypatch):
+    from appeals import services
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "appeal_submit", broken)
+    response = _post(client, open311_form(api_key), "xml")
+    assert response.status_code == 400
+    errors = schemas.check_xml(response.content, schemas.ERRORS, root="errors", item="error")
+    assert "稍后再试" in errors[0]["description"]
+    assert Open311Request.objects.count() == 0
