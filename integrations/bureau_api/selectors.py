@@ -12,6 +12,9 @@ from django.utils.dateparse import parse_datetime
 from appeals import selectors
 from appeals.models import Appeal
 from integrations.models import BureauCredential
+from integrations.webhooks import fanout
+from notifications.catalogue import ALIASES
+from notifications.models import OutboxEvent
 
 
 def bureau_appeals(*, credential: BureauCredential) -> QuerySet[Appeal]:
@@ -56,3 +59,27 @@ def changed_since(queryset: QuerySet[Appeal], cursor: Cursor | None) -> QuerySet
             Q(updated_at__gt=cursor.updated_at) | Q(updated_at=cursor.updated_at, pk__gt=cursor.appeal_id)
         )
     return queryset.order_by("updated_at", "pk")
+
+
+def bureau_events(*, credential: BureauCredential, after: int, limit: int) -> list[dict]:
+    """The webhook events of the credential's bureau with ``sequence`` > ``after``, oldest first.
+
+    Built from the outbox itself, so it holds every event whether or not a webhook endpoint is
+    configured or a delivery was lost: the replay a bureau system reconciles with after an outage.
+    """
+    source_types = fanout.SOURCE_TYPES | {alias for alias, name in ALIASES.items() if name in fanout.SOURCE_TYPES}
+    bureau_id = credential.bureau_id
+    mine = Q(bureau_id=bureau_id) | Q(event_type="appeal.dispatched", payload__from_bureau_id=bureau_id)
+    events = (
+        OutboxEvent.objects.filter(mine, pk__gt=after, event_type__in=source_types, appeal__isnull=False)
+        .select_related("appeal")
+        .order_by("pk")
+    )
+    bodies: list[dict] = []
+    for event in events[: limit * 2]:
+        for target in fanout.targets(event):
+            if target.bureau_id == bureau_id:
+                bodies.append(fanout.body(event, target))
+        if len(bodies) >= limit:
+            break
+    return bodies[:limit]

@@ -92,3 +92,21 @@ class ActionResultSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
+
+
+class EventSerializer(serializers.Serializer):
+    """The same body a webhook delivers."""
+
+    id = serializers.CharField()
+    type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    sequence = serializers.IntegerField()
+    bureau_id = serializers.IntegerField()
+    appeal = serializers.DictField()
+    data = serializers.DictField()
+
+
+class EventListSerializer(serializers.Serializer):
+    results = EventSerializer(many=True)
+    next_since = serializers.IntegerField()
+    has_more = serializers.BooleanField()

@@ -7,6 +7,7 @@ from integrations.bureau_api import views
 app_name = "bureau_api"
 urlpatterns = [
     path("appeals/", views.AppealListView.as_view(), name="appeals"),
+    path("events/", views.EventListView.as_view(), name="events"),
     path("appeals/<int:appeal_id>/", views.AppealDetailView.as_view(), name="appeal"),
     path("appeals/<int:appeal_id>/sign-for/", views.SignForView.as_view(), name="sign_for"),
     path("appeals/<int:appeal_id>/return/", views.ReturnView.as_view(), name="return"),

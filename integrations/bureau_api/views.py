@@ -25,7 +25,7 @@ from appeals.models import Appeal, AppealMessage, AppealState, PiiAccessLog
 from appeals.validators import mask_phone
 from integrations.bureau_api import serializers as s
 from integrations.bureau_api.authentication import BureauCredentialAuthentication, IsBureauSystem
-from integrations.bureau_api.selectors import Cursor, bureau_appeal, bureau_appeals, changed_since
+from integrations.bureau_api.selectors import Cursor, bureau_appeal, bureau_appeals, bureau_events, changed_since
 from integrations.models import BureauCredential, CredentialUse
 from routing.services import appeal_request_information
 
@@ -146,6 +146,33 @@ class AppealListView(BureauView):
             "has_more": has_more,
         }
         return Response(data)
+
+
+class EventListView(BureauView):
+    action_name = "events"
+
+    @extend_schema(
+        tags=["bureau"],
+        summary="本单位的事件（与推送内容相同），用于断线后对账",
+        description="按 sequence 递增返回派单、改派、催办、督办、评价、重办事件；"
+        "以上次收到的最大 sequence 作为 since 继续。即使没有配置推送地址或推送失败，也能从这里补齐。",
+        parameters=[
+            OpenApiParameter("since", int, description="上次收到的最大 sequence；不填从头开始"),
+            OpenApiParameter("limit", int, description="每页条数，默认100，最多500"),
+        ],
+        responses={200: s.EventListSerializer, 400: s.ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            since = int(request.query_params.get("since", 0) or 0)
+            limit = min(MAX_LIMIT, max(1, int(request.query_params.get("limit", 100))))
+        except ValueError:
+            return Response({"detail": _("since 和 limit 必须是整数。"), "code": "integer"}, status=400)
+        events = bureau_events(credential=self.credential, after=since, limit=limit + 1)
+        has_more = len(events) > limit
+        events = events[:limit]
+        next_since = events[-1]["sequence"] if events else since
+        return Response({"results": events, "next_since": next_since, "has_more": has_more})
 
 
 def _may_see_contact(appeal: Appeal, user: Any) -> bool:

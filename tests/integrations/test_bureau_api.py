@@ -315,3 +315,32 @@ def test_list_query_count_does_not_grow_with_the_page(city, system, django_asser
         factories.submit(region=city)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(api.get(f"{BASE}/appeals/").json()["results"]) == 15
+
+
+def test_event_feed_replays_what_webhooks_send_without_any_endpoint(city, hrss, finance, system, dispatcher, officer):
+    from datetime import timedelta
+
+    from routing.services import appeal_reroute
+    from routing.sweep import sweep_appeal
+
+    _credential, api = system
+    moved = factories.submit(region=city).appeal
+    stays = factories.submit(region=city).appeal
+    factories.submit(region=city, category=factories.category("financing"))  # finance's own: not in hrss's feed
+    appeal_reroute(appeal_id=moved.pk, user=dispatcher, bureau_id=finance.pk, reason="属金融工作局职责")
+    stays.refresh_from_db()
+    sweep_appeal(stays.pk, now=stays.sign_for_due + timedelta(minutes=1))
+
+    feed = api.get(f"{BASE}/events/").json()
+    assert [(e["type"], e["appeal"]["id"]) for e in feed["results"]] == [
+        ("appeal.dispatched", moved.pk),
+        ("appeal.dispatched", stays.pk),
+        ("appeal.rerouted", moved.pk),
+        ("appeal.urged", stays.pk),
+    ]
+    assert feed["results"][2]["data"] == {"from_bureau_id": hrss.pk, "to_bureau_id": finance.pk}
+    sequences = [e["sequence"] for e in feed["results"]]
+    assert sequences == sorted(sequences) and feed["has_more"] is False
+    page = api.get(f"{BASE}/events/", {"since": sequences[1], "limit": 1}).json()
+    assert [e["sequence"] for e in page["results"]] == [sequences[2]] and page["has_more"] is True
+    assert api.get(f"{BASE}/events/", {"since": "x"}).status_code == 400

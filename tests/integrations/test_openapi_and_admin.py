@@ -22,6 +22,7 @@ def test_schema_lists_every_integration_endpoint_with_examples():
         "/open311/v2/requests/{service_request_id}.{fmt}": ["get"],
         "/open311/v2/tokens/{token}.{fmt}": ["get"],
         "/api/bureau/v1/appeals/": ["get"],
+        "/api/bureau/v1/events/": ["get"],
         "/api/bureau/v1/appeals/{appeal_id}/": ["get"],
         **{
             f"/api/bureau/v1/appeals/{{appeal_id}}/{action}/": ["post"]
