@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from appeals import selectors
@@ -67,11 +69,17 @@ def bureau_events(*, credential: BureauCredential, after: int, limit: int) -> li
     Built from the outbox itself, so it holds every event whether or not a webhook endpoint is
     configured or a delivery was lost: the replay a bureau system reconciles with after an outage.
     """
+    # Outbox ids are taken at insert, not at commit: a transaction that commits late can add an
+    # event below a sequence a reader already passed. Events younger than this are held back so a
+    # ``since`` cursor does not skip them (transactions here last milliseconds).
+    settled = timezone.now() - timedelta(seconds=float(getattr(settings, "BUREAU_EVENTS_SETTLE_SECONDS", 5)))
     source_types = fanout.SOURCE_TYPES | {alias for alias, name in ALIASES.items() if name in fanout.SOURCE_TYPES}
     bureau_id = credential.bureau_id
     mine = Q(bureau_id=bureau_id) | Q(event_type="appeal.dispatched", payload__from_bureau_id=bureau_id)
     events = (
-        OutboxEvent.objects.filter(mine, pk__gt=after, event_type__in=source_types, appeal__isnull=False)
+        OutboxEvent.objects.filter(
+            mine, pk__gt=after, event_type__in=source_types, appeal__isnull=False, created_at__lte=settled
+        )
         .select_related("appeal")
         .order_by("pk")
     )
