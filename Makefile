@@ -105,7 +105,7 @@ format: install ## Apply ruff's formatting and safe fixes
 
 .PHONY: typecheck
 typecheck: install ## mypy with the Django plugin
-	$(BIN)/mypy appeals routing notifications analytics knowledge alerts config
+	$(BIN)/mypy appeals routing notifications analytics knowledge alerts integrations config
 
 .PHONY: checks
 checks: install ## Django system checks and missing-migration check
@@ -132,6 +132,10 @@ bench-portal: install ## Appeal submissions over real HTTP (needs DATABASE_URL p
 .PHONY: bench-realtime
 bench-realtime: install ## Websocket fan-out to 200 and 1,000 consoles (needs REDIS_URL)
 	$(PY) bench/websocket_fanout.py --clients 200 1000 --dispatches 60
+
+.PHONY: bench-webhooks
+bench-webhooks: install ## Webhook fan-out and delivery after a receiver outage (docs/benchmarks.md, issue 16)
+	$(PY) bench/webhooks_outage.py --events 2000 --appeals 100
 
 .PHONY: clean
 clean: ## Remove local data (database, broker folder, uploads) but keep the virtualenv

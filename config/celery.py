@@ -64,6 +64,12 @@ app.conf.beat_schedule = {
         "task": "notifications.redispatch",
         "schedule": float(os.environ.get("NOTIFY_REDISPATCH_SECONDS", "60")),
     },
+    # Integrations: send due webhook deliveries (retries after back-off, and anything whose kick was lost
+    # while the broker was down). Every 15 s: a bureau system learns of a dispatch within seconds.
+    "integrations-deliver-webhooks": {
+        "task": "integrations.deliver_webhooks",
+        "schedule": float(os.environ.get("WEBHOOK_REDISPATCH_SECONDS", "15")),
+    },
     # Notifications: write var/celery-heartbeat so monitoring can see that beat and a worker both run.
     "notifications-heartbeat": {
         "task": "notifications.heartbeat",

@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "analytics",
     "knowledge",
     "alerts",
+    # Open311 GeoReport v2, the bureau-system API and signed webhooks (docs/integrations.md).
+    "integrations",
 ]
 MIDDLEWARE = [
     # First: every later layer (HTTPS redirects, rate limits, django-axes, the access log) sees the
@@ -467,6 +469,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
+# --- Integrations (docs/integrations.md) --------------------------------------------------------
+
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "huying")
+OPEN311_PUBLIC_LISTING = env_bool("OPEN311_PUBLIC_LISTING", True)
+OPEN311_MAX_BODY_BYTES = env_int("OPEN311_MAX_BODY_BYTES", 64 * 1024)
+OPEN311_TOKEN_MAX_AGE_DAYS = env_int("OPEN311_TOKEN_MAX_AGE_DAYS", 30)
+BUREAU_EVENTS_SETTLE_SECONDS = float(os.environ.get("BUREAU_EVENTS_SETTLE_SECONDS", "5"))
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+# Loopback and private-network webhook targets: allowed in development, refused in production
+# unless an endpoint is explicitly marked as internal (or this is set).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
+
 # --- Security in production -------------------------------------------------------------------
 
 # No inline script or style anywhere (scripts live in static/js/): the policy allows only this site's
@@ -596,6 +612,8 @@ PORTAL_RATE_LIMITS = {
     "api_client": os.environ.get("API_RATE_CLIENT", "600/m"),
     # Lookups per API client key.
     "api_lookup": os.environ.get("API_RATE_LOOKUP", "300/m"),
+    # Open311 public reads (services, requests, tokens) from one client address.
+    "open311_read_ip": os.environ.get("OPEN311_RATE_READ_IP", "120/m"),
 }
 # Seconds a process keeps a partner's API client row (appeals.api.authentication.active_client).
 API_CLIENT_CACHE_SECONDS = env_int("API_CLIENT_CACHE_SECONDS", 10)

@@ -22,11 +22,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/bureau/v1/", include("integrations.bureau_api.urls")),
     path("api/", include("appeals.api.urls")),
     # The knowledge base: public /kb/ pages and the staff editor under /staff/knowledge/.
     path("", include("knowledge.urls")),
     # Early warning (未诉先办): the supervisors' board under /staff/alerts/.
     path("", include("alerts.urls")),
+    path("open311/", include("integrations.open311.urls")),
     path("staff/login/", console_auth.StaffLoginView.as_view(), name="login"),
     path("staff/logout/", console_auth.StaffLogoutView.as_view(), name="logout"),
     # The way back from a lockout, and two-step login enrolment (issue 12).

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import smtplib
 import socket
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,6 +71,10 @@ def is_transient(exc: BaseException) -> bool:
 
 # --- Expansion ------------------------------------------------------------------------------------
 
+# Other apps' work on each event, done with its expansion (integrations: webhook deliveries). Each
+# hook gets the event inside the expansion's transaction and may only write to the database.
+EXPANSION_HOOKS: list[Callable[[OutboxEvent], Any]] = []
+
 
 def expand_event(event_id: int) -> list[int]:
     """Create the deliveries for one outbox event (idempotent); return the ids still to be sent.
@@ -99,6 +104,8 @@ def expand_event(event_id: int) -> list[int]:
                 ],
                 ignore_conflicts=True,
             )
+            for hook in EXPANSION_HOOKS:
+                hook(event)
             OutboxEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(processed_at=now)
     return list(
         Delivery.objects.filter(event_id=event_id, status__in=[S.PENDING, S.FAILED]).values_list("id", flat=True)
