@@ -73,9 +73,9 @@ def test_nothing_set_keeps_the_embedded_defaults(tmp_path):
 def test_each_service_defaults_to_redis_url(tmp_path):
     values = probe(tmp_path, REDIS_URL="redis://127.0.0.1:6379/3")
     assert values["broker"] == "redis://127.0.0.1:6379/3"
-    assert values["transport"] == {"visibility_timeout": 3600}
+    assert values["transport"]["visibility_timeout"] == 3600  # and the outage-proof socket options (config/broker.py)
     assert values["layer_url"] == "redis://127.0.0.1:6379/3"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "config.cache.FailSoftRedisCache"
     assert values["cache_url"] == "redis://127.0.0.1:6379/3"
 
 

@@ -24,6 +24,7 @@ def run(tmp_path, static_root: Path) -> subprocess.CompletedProcess:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
         "SECRET_KEY": "s" * 50,
+        "SECURE_SSL_REDIRECT": "false",  # a plain-HTTP test client
         "HUYING_VAR_DIR": str(tmp_path / "var"),
         "STATIC_ROOT": str(static_root),
     }
