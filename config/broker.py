@@ -17,7 +17,7 @@ Redis is back, and the held messages are not lost — they stay in Redis's unack
 them back on the queue after the visibility timeout (``CELERY_BROKER_TRANSPORT_OPTIONS``). Delivery
 of notifications never waits for that: the outbox's periodic re-dispatch covers it within a minute.
 
-Selected with ``CELERY_BROKER_TRANSPORT`` when the broker is Redis (config/settings.py).
+Selected with ``CELERY_BROKER_TRANSPORT`` when the broker is Redis (config/settings/).
 """
 
 from __future__ import annotations

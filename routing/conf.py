@@ -2,7 +2,7 @@
 
 Every routing module reads its knobs (classifier thresholds, working hours, sweep timings) through
 ``routing_setting`` so a test's ``settings`` override and the defaults documented in
-``config/settings.py`` behave the same everywhere.
+``config/settings/`` behave the same everywhere.
 """
 
 from __future__ import annotations
