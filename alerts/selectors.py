@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from alerts.models import Alert, AlertAppeal, AlertState
@@ -37,18 +37,17 @@ def open_alert_count() -> int:
     return Alert.objects.filter(state=AlertState.OPEN).count()
 
 
-def alerts_for_week(*, start: date, end: date) -> list[dict[str, Any]]:
-    """Alerts raised between ``start`` and ``end`` (inclusive) for the weekly report's policy section."""
+def alerts_for_week(*, start: date, end: date, region_id: int | None = None) -> list[dict[str, Any]]:
+    """Alerts raised between ``start`` and ``end`` (inclusive) for the weekly report's policy section,
+    in the active language (``region_id``: only that city's, and alerts without a region)."""
     tz = timezone.get_current_timezone()
     since = timezone.make_aware(datetime.combine(start, time.min), tz)
     until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz)
     rows = []
-    for alert in (
-        Alert.objects.filter(raised_at__gte=since, raised_at__lt=until)
-        .select_related("region", "category")
-        .prefetch_related("links")
-        .order_by("kind", "-raised_at")
-    ):
+    alerts = Alert.objects.filter(raised_at__gte=since, raised_at__lt=until)
+    if region_id is not None:
+        alerts = alerts.filter(Q(region_id=region_id) | Q(region__isnull=True))
+    for alert in alerts.select_related("region", "category").prefetch_related("links").order_by("kind", "-raised_at"):
         numbers = list(
             Appeal.objects.filter(pk__in=[link.appeal_id for link in alert.links.all()[:20]]).values_list(
                 "tracking_number", flat=True
@@ -57,7 +56,7 @@ def alerts_for_week(*, start: date, end: date) -> list[dict[str, Any]]:
         rows.append(
             {
                 "kind": alert.get_kind_display(),
-                "title": alert.title,
+                "title": alert.headline,
                 "region": alert.region.display_name if alert.region else "",
                 "category": alert.category.display_name if alert.category else "",
                 "appeals": alert.links.count(),

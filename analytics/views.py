@@ -198,6 +198,7 @@ REPORT_STEPS = {
     "scorecard": gettext_lazy("单位考核"),
     "matrix": gettext_lazy("地区×类别"),
     "overdue": gettext_lazy("超期与重办"),
+    "policy": gettext_lazy("政策层面待解决的问题"),
     "raw": gettext_lazy("诉求明细"),
     "save": gettext_lazy("保存文件"),
 }

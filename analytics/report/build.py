@@ -8,6 +8,7 @@ from django.utils import translation
 
 from analytics import selectors
 from analytics.report.listings import overdue_sheet, raw_sheet
+from analytics.report.policy import policy_sheet
 from analytics.report.scorecard import scorecard_sheet
 from analytics.report.summary import summary_sheet
 from analytics.report.volume import matrix_sheet, ranking_sheet, rising_sheet
@@ -43,6 +44,9 @@ def build_workbook(*, filters: Filters, language: str, out: str | IO[bytes], pro
         total = selectors.report_raw_rows(filters).count()
         report_progress(35, "raw")
         count = raw_sheet(w, filters, labels, report_progress, total)
+        if filters.bureau_id is None:  # a bureau's own report is about its tickets, not the province's
+            report_progress(96, "policy")
+            policy_sheet(w, filters)
         report_progress(97, "save")
         w.close()
     report_progress(100, "done")

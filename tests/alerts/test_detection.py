@@ -163,3 +163,24 @@ def test_board_lists_alerts_with_their_appeals(client, hrss, officer):
     response = client.post(reverse("alerts:acknowledge", args=[alert.pk]), {"note": "已转应急管理局"})
     assert response.status_code == 302
     assert Alert.objects.get().state == AlertState.ACKNOWLEDGED
+
+
+def test_weekly_report_lists_the_periods_alerts_for_policymakers(hrss, tmp_path):
+    """The workbook's policy sheet names each warning of the period and the appeals behind it."""
+    from openpyxl import load_workbook
+
+    from analytics.report.build import build_workbook
+    from analytics.selectors import Filters
+
+    appeal = _file(hrss.region, title="车间起火", description="昨晚车间起火，消防通道被堵。")
+    services.alerts_detect(now=timezone.now() + timedelta(seconds=1), kinds=(AlertKind.SENSITIVE,))
+    today = timezone.localdate()
+    for language, sheet_name, headline in (
+        ("zh-hans", "政策层面待解决的问题", "诉求提及敏感词：起火"),
+        ("en", "Policy-level problems", "Appeal mentions sensitive words: 起火"),
+    ):
+        out = tmp_path / f"report-{language}.xlsx"
+        build_workbook(filters=Filters(start=today - timedelta(days=6), end=today), language=language, out=str(out))
+        rows = list(load_workbook(out, read_only=True)[sheet_name].iter_rows(values_only=True))
+        assert rows[1][1] == headline
+        assert appeal.tracking_number in rows[1][5]

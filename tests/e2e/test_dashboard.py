@@ -88,6 +88,7 @@ def _check_whole_pages(pdf: Path, pages: int) -> None:
         "地区×类别",
         "超期与重办",
         "诉求明细",
+        "政策层面待解决的问题",
     ]
     # Fit to width: the first and the last column's headers are on every page of the wide sheets.
     for sheet, first, last in (("单位考核", "承办单位", "重办数"), ("诉求明细", "受理编号", "标题")):
