@@ -16,13 +16,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals import presenters, selectors, services
 from appeals.api import serializers as s
 from appeals.api.authentication import ApiKeyAuthentication, IsChannelPartner
+from appeals.api.parsers import NameKeepingMultiPartFormParser
 from appeals.models import OPEN_STATES, Appeal, AppealState, Attachment
 from appeals.portal import limits
 from appeals.portal.views import file_response
@@ -32,7 +33,7 @@ from routing.models import Category, Region
 class PartnerView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsChannelPartner]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, NameKeepingMultiPartFormParser, FormParser]
     rate_limit = "api_client"
 
     def initial(self, request, *args, **kwargs):

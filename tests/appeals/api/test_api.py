@@ -220,3 +220,17 @@ def test_submission_serializers_do_not_share_bound_fields(portal_city):
     assert "title" in first.errors and second.validated_data["title"]
     prototype = SubmissionSerializer._declared_fields["title"]
     assert prototype.parent is None and prototype.field_name is None  # the prototypes stay unbound
+
+
+@pytest.mark.parametrize("bad_name", ["..", "\x01\x02"])
+def test_a_file_with_an_unusable_name_is_refused_with_a_message_not_dropped(partner, portal_city, bad_name):
+    import io
+
+    named = io.BytesIO(PDF_BYTES)
+    named.name = bad_name  # what a client sends as the part's filename
+    data = payload(portal_city)
+    data["attachments"] = [named, upload("ok.pdf", PDF_BYTES)]
+    response = partner.post("/api/appeals/", data, format="multipart")
+    assert response.status_code == 400, response.content
+    assert "文件名无法使用" in str(response.json()["attachments"])
+    assert Appeal.objects.count() == 0
