@@ -76,7 +76,10 @@ def assign_after_dispatch(appeal: Appeal) -> Appeal:
     with transaction.atomic():
         officer = auto_assign(open_appeal(appeal.pk), at=timezone.now())
     if officer is not None:
-        appeal.refresh_from_db()
+        # A fresh instance, not refresh_from_db(): django-fsm-2 switches `protected` off on the field
+        # shared by every instance while refreshing, which races other threads' saves (a 500 after a
+        # committed write).
+        return Appeal.objects.get(pk=appeal.pk)
     return appeal
 
 

@@ -249,7 +249,8 @@ class ActionView(BureauView):
             self.run(appeal, request.user, serializer.validated_data)
         except services.AppealError as exc:
             return _error(exc)
-        appeal.refresh_from_db(fields=["state", "version"])
+        # A fresh row, not refresh_from_db() (django-fsm-2 toggles `protected` on the shared field).
+        appeal = Appeal.objects.get(pk=appeal.pk)
         return Response({"id": appeal.pk, "state": appeal.state, "version": appeal.version, "detail": self.success})
 
 
