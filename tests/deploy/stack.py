@@ -157,6 +157,8 @@ def start(folder: Path, worker: str, **overrides: str) -> Stack:
         "CACHE_PREFIX": tag,
         "NOTIFY_KICK_DELIVERY": "false",
         "LOGIN_FAILURE_LIMIT": "50",
+        # The test stack serves plain HTTP on loopback (production terminates TLS in nginx).
+        "SECURE_SSL_REDIRECT": "false",
         "GUNICORN_BIND": f"127.0.0.1:{web_port}",
         "WEB_CONCURRENCY": "2",
         **overrides,
