@@ -29,7 +29,7 @@ def test_the_configured_broker_carries_a_task_to_a_worker_and_back(tmp_path, set
     queue = f"huying-test-{uuid.uuid4().hex[:10]}"
     stamp = tmp_path / "celery-heartbeat"
     settings.VAR_DIR = tmp_path  # where notifications.heartbeat writes its stamp
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10):
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=60):
         heartbeat.apply_async(queue=queue)
         deadline = time.monotonic() + 30
         while not stamp.exists() and time.monotonic() < deadline:
