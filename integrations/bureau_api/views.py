@@ -221,15 +221,6 @@ def _detail(appeal: Appeal, *, reveal: bool) -> dict[str, Any]:
     return data
 
 
-def _stale(appeal: Appeal, expected: int | None) -> None:
-    if expected is not None and appeal.version != expected:
-        raise services.StateConflict(
-            _("这件诉求刚刚被其他人更新过（现在是“%(state)s”）。请重新读取后再操作。")
-            % {"state": appeal.get_state_display()},
-            code="stale",
-        )
-
-
 class ActionView(BureauView):
     """POST one action on one appeal; subclasses say which serializer and which service."""
 
@@ -320,8 +311,13 @@ class ContactView(ActionView):
     def run(self, appeal, user, data):
         if not perms.is_bureau_handler(appeal, user):
             raise services.NotAllowed(_("只有承办本诉求的单位可以联系诉求人。"), code="forbidden")
-        _stale(appeal, data["expected_version"])
-        services.appeal_add_message(appeal_id=appeal.pk, kind=AppealMessage.Kind.CONTACT, body=data["body"], actor=user)
+        services.appeal_add_message(
+            appeal_id=appeal.pk,
+            kind=AppealMessage.Kind.CONTACT,
+            body=data["body"],
+            actor=user,
+            expected_version=data["expected_version"],
+        )
         self.success = _("联系记录已保存。")
 
 
@@ -334,8 +330,9 @@ class InformationRequestView(ActionView):
         return super().post(request, appeal_id)
 
     def run(self, appeal, user, data):
-        _stale(appeal, data["expected_version"])
-        appeal_request_information(appeal_id=appeal.pk, user=user, question=data["body"])
+        appeal_request_information(
+            appeal_id=appeal.pk, user=user, question=data["body"], expected_version=data["expected_version"]
+        )
         self.success = _("已请诉求人补充材料，诉求人会收到通知。")
 
 
@@ -365,8 +362,11 @@ class ExtensionView(ActionView):
         return super().post(request, appeal_id)
 
     def run(self, appeal, user, data):
-        _stale(appeal, data["expected_version"])
         services.extension_request(
-            appeal_id=appeal.pk, user=user, reason=data["reason"], working_days=data["working_days"]
+            appeal_id=appeal.pk,
+            user=user,
+            reason=data["reason"],
+            working_days=data["working_days"],
+            expected_version=data["expected_version"],
         )
         self.success = _("延期申请已提交分拨中心审批。")
