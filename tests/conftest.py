@@ -61,14 +61,20 @@ def _no_delivery_kicks(settings):
 def _fresh_routing_caches():
     """The routing table (rules, bureaus, regions, deadline policies), holiday overrides and API
     clients are cached per process; a test's rollback does not send the signals that clear them, so every
-    test starts and ends clean. (The routing tests also reset the loaded classifier.)"""
+    test starts and ends clean. (The routing tests also reset the loaded classifier.) So is the
+    fail-soft cache's "Redis is down, back off" state: a test that took Redis away must not leave the
+    next test's rate limits switched off."""
+    from config import cache as fail_soft_cache
+
     deadlines.clear_override_cache()
     decisions.clear_routing_table()
     clear_client_cache()
+    fail_soft_cache.reset()
     yield
     deadlines.clear_override_cache()
     decisions.clear_routing_table()
     clear_client_cache()
+    fail_soft_cache.reset()
 
 
 @pytest.fixture(autouse=True)
