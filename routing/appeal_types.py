@@ -207,3 +207,23 @@ def suggest_type(title: str, description: str) -> TypeSuggestion:
     return TypeSuggestion(
         str(best), {code: round(value, 2) for code, value in totals.items()}, tuple(found.get(best, ()))
     )
+
+
+@dataclass(frozen=True)
+class ResolvedType:
+    """The type an appeal is filed under, whether it was suggested, and what was wrong with the input."""
+
+    appeal_type: str
+    suggested: bool
+    suggestion: TypeSuggestion | None = None
+    # The caller's value when it was not a known type code (the appeal is then triaged with a reason).
+    unknown_input: str = ""
+
+
+def resolve_type(chosen: str | None, *, title: str, description: str) -> ResolvedType:
+    """The appellant's type when it is a known code, else the suggestion from the text."""
+    chosen = (chosen or "").strip()
+    if is_known_type(chosen):
+        return ResolvedType(chosen, suggested=False)
+    suggestion = suggest_type(title, description)
+    return ResolvedType(suggestion.appeal_type, suggested=True, suggestion=suggestion, unknown_input=chosen)

@@ -27,6 +27,7 @@ Import public names from here (``from appeals.services import appeal_submit``).
 from appeals.errors import AppealError, DuplicateSubmission, InvalidInput, NotAllowed, StateConflict
 from appeals.services.appellant import appeal_close_unrated, appeal_followup_rate, appeal_rate, appeal_withdraw
 from appeals.services.assignment import appeal_reassign, auto_assign
+from appeals.services.classification import appeal_correct_type, can_correct_type
 from appeals.services.clocks import (
     appeal_resume_clock,
     extension_decide,
@@ -90,6 +91,8 @@ __all__ = [
     "cohandling_submit",
     "extension_decide",
     "extension_limits",
+    "appeal_correct_type",
+    "can_correct_type",
     "extension_request",
     "may_request_extension",
     "notify_merged_followers",
