@@ -19,7 +19,6 @@ from routing.decisions import routing_table
 from routing.models import Category, Region
 from routing.regions import province_region, resolve_region
 
-
 # An unknown type code is refused with the list of codes (the API never guesses over a stated value).
 INVALID_TYPE_MESSAGE = _(
     "“{input}”不是有效的诉求类型。可选：enquiry（咨询）、help（求助）、suggestion（建议）、"

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from appeals.console.common import role_home
 from appeals.models import Urgency
 from appeals.selectors import DEFAULT_SORT, SORTS
-from routing.appeal_types import AppealType
 from routing import deadlines
+from routing.appeal_types import AppealType
 from routing.models import Bureau, Category
 from routing.roles import staff_display_name
 
