@@ -10,13 +10,16 @@ leaves it out, Open311, appeals filed before types existed), ``suggest_type`` re
 cue words weighted by how plainly they name the type (the type's own word, 举报 or 投诉, is the
 strongest), counted double in the title. Without any cue the appeal is a request for help (求助),
 the most common type and the middle of the deadline range. Accuracy on the hand-labelled set in
-``routing/data/appeal_types_labelled.jsonl`` is measured by ``bench/appeal_type_accuracy.py`` and
-guarded by a test.
+``routing/data/appeal_types_labelled.jsonl`` is measured by ``measure_accuracy`` (run
+``bench/appeal_type_accuracy.py``) and guarded by a test.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -227,3 +230,39 @@ def resolve_type(chosen: str | None, *, title: str, description: str) -> Resolve
         return ResolvedType(chosen, suggested=False)
     suggestion = suggest_type(title, description)
     return ResolvedType(suggestion.appeal_type, suggested=True, suggestion=suggestion, unknown_input=chosen)
+
+
+# --- Measuring the suggester ---------------------------------------------------------------------------
+
+LABELLED_EXAMPLES = Path(__file__).resolve().parent / "data" / "appeal_types_labelled.jsonl"
+# The generated training files label types in Chinese.
+_ZH_CODES = {
+    "咨询": "enquiry",
+    "求助": "help",
+    "建议": "suggestion",
+    "投诉": "complaint",
+    "举报": "report",
+}
+
+
+def labelled_examples(path: Path = LABELLED_EXAMPLES) -> list[tuple[str, str, str]]:
+    """(title, description, type code) per line of a JSON-lines file with ``type`` labels."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows.append((row["title"], row.get("description", ""), _ZH_CODES.get(row["type"], row["type"])))
+    return rows
+
+
+def measure_accuracy(rows: list[tuple[str, str, str]]) -> dict[str, object]:
+    """Accuracy of ``suggest_type`` on labelled rows, with the recall of each type."""
+    confusion: Counter[tuple[str, str]] = Counter()
+    for title, description, label in rows:
+        confusion[(label, suggest_type(title, description).appeal_type)] += 1
+    correct = sum(n for (label, guess), n in confusion.items() if label == guess)
+    recall = {}
+    for label in sorted({label for label, _guess in confusion}):
+        total = sum(n for (gold, _guess), n in confusion.items() if gold == label)
+        recall[label] = round(confusion[(label, label)] / total, 3)
+    return {"examples": len(rows), "accuracy": round(correct / len(rows), 3), "recall_per_type": recall}
