@@ -99,11 +99,11 @@ def test_the_migration_seeds_reply_limits_by_type_from_guangdong_12345():
         # Signed for on Tuesday 29 September 2026; National Day runs 1–7 October, with make-up
         # working days on Sunday 20 September and Saturday 10 October.
         ("enquiry", "2026-10-08T10:00"),  # 30 Sep, 8 Oct
-        ("help", "2026-10-20T10:00"),  # 30 Sep, 8, 9, 10 (Sat), 12–16, 19, 20 Oct
-        ("suggestion", "2026-10-20T10:00"),
-        ("complaint", "2026-10-27T10:00"),  # … 21, 22, 23, 26, 27 Oct
-        ("report", "2026-10-27T10:00"),
-        ("", "2026-10-13T10:00"),  # no type: the ordinary catch-all, 5 working days
+        ("help", "2026-10-19T10:00"),  # 30 Sep, 8, 9, 10 (Sat), 12–16, 19 Oct
+        ("suggestion", "2026-10-19T10:00"),
+        ("complaint", "2026-10-26T10:00"),  # … 20, 21, 22, 23, 26 Oct
+        ("report", "2026-10-26T10:00"),
+        ("", "2026-10-12T10:00"),  # no type: the ordinary catch-all, 5 working days
     ],
 )
 def test_reply_deadline_by_type_counts_working_days_across_national_day(appeal_type, due):
