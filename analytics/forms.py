@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.selectors import Filters
 from appeals.models import Channel, EnterpriseSize, Industry
+from routing.appeal_types import AppealType
 from routing.models import Region
 
 MAX_DAYS = 366
@@ -90,6 +91,12 @@ class FilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("没有这个渠道，请从列表中选择。")},
     )
+    appeal_type = forms.ChoiceField(
+        label=_("诉求类型"),
+        choices=_blank(AppealType.choices),
+        required=False,
+        error_messages={"invalid_choice": _("没有这个诉求类型，请从列表中选择。")},
+    )
 
     def clean(self):
         data = super().clean()
@@ -118,6 +125,7 @@ class FilterForm(forms.Form):
             industry=data.get("industry") or "",
             size=data.get("size") or "",
             channel=data.get("channel") or "",
+            appeal_type=data.get("appeal_type") or "",
             bureau_id=bureau_id,
         )
 

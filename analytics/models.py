@@ -40,6 +40,7 @@ class AppealFact(models.Model):
     industry = models.CharField(max_length=1)
     size = models.CharField(max_length=10)
     channel = models.CharField(max_length=10)
+    appeal_type = models.CharField(max_length=20, blank=True, default="")  # "" on untyped legacy rows
     state = models.CharField(max_length=20)
     # Excluded from volume (category) counts: merged duplicates and rejected (不予受理) appeals.
     counted = models.BooleanField(default=True)
@@ -79,7 +80,7 @@ class ReturnFact(models.Model):
 
 
 class DailyVolume(models.Model):
-    """Appeals submitted per day × category × region × industry × size × channel × bureau."""
+    """Appeals submitted per day × category × region × industry × size × channel × appeal type × bureau."""
 
     day = models.DateField()
     category_id = models.BigIntegerField()
@@ -87,17 +88,21 @@ class DailyVolume(models.Model):
     industry = models.CharField(max_length=1)
     size = models.CharField(max_length=10)
     channel = models.CharField(max_length=10)
+    appeal_type = models.CharField(max_length=20, blank=True, default="")
     bureau_id = models.BigIntegerField(default=0)  # 0: not (yet) dispatched
     count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "category_id", "region_id", "industry", "size", "channel", "bureau_id"],
-                name="volume_cell_unique",
+                fields=["day", "category_id", "region_id", "industry", "size", "channel", "appeal_type", "bureau_id"],
+                name="volume_cell_unique_with_type",
             )
         ]
-        indexes = [models.Index(fields=["day", "category_id"], name="volume_day_category")]
+        indexes = [
+            models.Index(fields=["day", "category_id"], name="volume_day_category"),
+            models.Index(fields=["day", "appeal_type"], name="volume_day_type"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} c{self.category_id} r{self.region_id}: {self.count}"

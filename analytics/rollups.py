@@ -49,6 +49,7 @@ _APPEAL_FIELDS = (
     "industry",
     "enterprise_size",
     "channel",
+    "appeal_type",
     "state",
     "bureau_id",
     "dispatched_at",
@@ -151,6 +152,7 @@ def build_fact(
         industry=appeal["industry"],
         size=appeal["enterprise_size"],
         channel=appeal["channel"],
+        appeal_type=appeal["appeal_type"] or "",
         state=appeal["state"],
         counted=appeal["state"] not in (AppealState.MERGED, AppealState.REJECTED),
         bureau_id=bureau_id,
@@ -242,11 +244,13 @@ def recompute_volume_days(days: Iterable[date]) -> None:
     for fact in (
         AppealFact.objects.filter(day__in=days, counted=True)
         .order_by()
-        .values_list("day", "category_id", "region_id", "industry", "size", "channel", "bureau_id", "terms")
+        .values_list(
+            "day", "category_id", "region_id", "industry", "size", "channel", "bureau_id", "terms", "appeal_type"
+        )
         .iterator(chunk_size=5000)
     ):
-        day, category_id, region_id, industry, size, channel, bureau_id, fact_terms = fact
-        volume[(day, category_id, region_id, industry, size, channel, bureau_id or 0)] += 1
+        day, category_id, region_id, industry, size, channel, bureau_id, fact_terms, appeal_type = fact
+        volume[(day, category_id, region_id, industry, size, channel, bureau_id or 0, appeal_type)] += 1
         for term in fact_terms:
             terms[(day, category_id, term)] += 1
     DailyVolume.objects.bulk_create(
@@ -259,6 +263,7 @@ def recompute_volume_days(days: Iterable[date]) -> None:
                 size=k[4],
                 channel=k[5],
                 bureau_id=k[6],
+                appeal_type=k[7],
                 count=n,
             )
             for k, n in volume.items()

@@ -42,6 +42,9 @@ class Filters:
     size: str = ""
     channel: str = ""
     bureau_id: int | None = None  # scope: a bureau lead sees only their bureau
+    # Applies to the volume figures (rankings, heatmap, rising, breakdown by type); scorecards
+    # are rolled up per bureau and day without it.
+    appeal_type: str = ""
 
     @property
     def length(self) -> int:
@@ -63,7 +66,7 @@ class Filters:
         q = Q(day__gte=start or self.start, day__lte=end or self.end)
         if self.region_ids is not None:
             q &= Q(region_id__in=self.region_ids)
-        for name in ("industry", "size", "channel"):
+        for name in ("industry", "size", "channel", "appeal_type"):
             if getattr(self, name):
                 q &= Q(**{name: getattr(self, name)})
         if self.bureau_id is not None:
@@ -151,6 +154,43 @@ def bureau_labels() -> dict[int, str]:
 def category_counts(filters: Filters) -> Counter:
     rows = DailyVolume.objects.filter(filters.volume_q()).values("category_id").annotate(n=Sum("count")).order_by()
     return Counter({row["category_id"]: row["n"] for row in rows})
+
+
+@dataclass
+class TypeRow:
+    code: str  # "" for appeals filed before types existed that could not be typed
+    label: str
+    count: int
+    share: float  # of the period's appeals
+    previous: int  # the same filters one period earlier
+
+
+def type_breakdown(filters: Filters) -> list[TypeRow]:
+    """Appeals per appeal type in the period (with the previous period), in the types' own order.
+
+    Reads DailyVolume on its (day, appeal_type) index. With a type filter set, only that type shows.
+    """
+    from routing.appeal_types import AppealType
+
+    def counts(f: Filters) -> Counter:
+        rows = DailyVolume.objects.filter(f.volume_q()).values("appeal_type").annotate(n=Sum("count")).order_by()
+        return Counter({row["appeal_type"]: row["n"] for row in rows})
+
+    now, before = counts(filters), counts(filters.shifted(-1))
+    total = sum(now.values())
+    codes = [code for code in AppealType.values if not filters.appeal_type or code == filters.appeal_type]
+    if now.get("") or before.get(""):
+        codes.append("")
+    return [
+        TypeRow(
+            code=code,
+            label=str(AppealType(code).label) if code else "—",
+            count=now.get(code, 0),
+            share=now.get(code, 0) / total if total else 0.0,
+            previous=before.get(code, 0),
+        )
+        for code in codes
+    ]
 
 
 def category_period_counts(filters: Filters, periods: int) -> dict[int, list[int]]:
@@ -481,7 +521,7 @@ def local_range(filters: Filters) -> tuple[datetime, datetime]:
 
 
 def report_appeals(filters: Filters) -> QuerySet[Appeal]:
-    """Appeals matching the filters' region, industry, size, channel and bureau (any date)."""
+    """Appeals matching the filters' region, industry, size, channel, appeal type and bureau (any date)."""
     query = Appeal.objects.all()
     if filters.region_ids is not None:
         query = query.filter(region_id__in=filters.region_ids)
@@ -491,6 +531,8 @@ def report_appeals(filters: Filters) -> QuerySet[Appeal]:
         query = query.filter(enterprise_size=filters.size)
     if filters.channel:
         query = query.filter(channel=filters.channel)
+    if filters.appeal_type:
+        query = query.filter(appeal_type=filters.appeal_type)
     if filters.bureau_id is not None:
         query = query.filter(bureau_id=filters.bureau_id)
     return query

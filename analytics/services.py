@@ -26,7 +26,7 @@ from notifications import outbox
 
 logger = logging.getLogger(__name__)
 
-FILTER_FIELDS = ("region_id", "industry", "size", "channel", "bureau_id")
+FILTER_FIELDS = ("region_id", "industry", "size", "channel", "appeal_type", "bureau_id")
 
 
 def filters_to_json(filters: Filters) -> dict[str, Any]:

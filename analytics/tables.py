@@ -91,6 +91,19 @@ def ranking_table(filters: Filters, ranking: list[selectors.RankingRow] | None =
     return table
 
 
+def types_table(filters: Filters, rows: list[selectors.TypeRow] | None = None) -> Table:
+    rows = rows if rows is not None else selectors.type_breakdown(filters)
+    table = Table(
+        "types",
+        _("按诉求类型"),
+        [_("诉求类型"), _("件数"), _("占比（%）"), _("上期件数"), _("变化")],
+        note=_("咨询、求助、建议、投诉、举报；“—”为类型启用前无法归类的旧诉求。"),
+    )
+    for row in rows:
+        table.rows.append([row.label, row.count, pct(row.share), row.previous, signed(row.count - row.previous)])
+    return table
+
+
 def trend_table(filters: Filters, ranking: list[selectors.RankingRow] | None = None) -> Table:
     ranking = ranking if ranking is not None else selectors.category_ranking(filters)
     starts = selectors.period_starts(filters)
@@ -235,6 +248,7 @@ def hot_topics_table(filters: Filters, topics: list[selectors.HotTopics] | None 
 TABLES: dict[str, Callable[..., Table]] = {
     "kpis": kpi_table,
     "ranking": ranking_table,
+    "types": types_table,
     "trend": trend_table,
     "heatmap": heatmap_table,
     "rising": rising_table,

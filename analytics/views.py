@@ -94,6 +94,7 @@ def _dashboard_sections(filters: Filters, scope: Scope) -> dict:
         "kpis": kpis,
         "kpi_table": tables.kpi_table(filters, kpis),
         "ranking_table": tables.ranking_table(filters, ranking),
+        "types_table": tables.types_table(filters),
         "trend_table": trend,
         "heatmap_table": tables.heatmap_table(filters, heat),
         "rising_table": tables.rising_table(filters),
@@ -194,6 +195,7 @@ def _report_for(request: HttpRequest, pk: int) -> Report:
 REPORT_STEPS = {
     "summary": gettext_lazy("摘要"),
     "ranking": gettext_lazy("类别排行"),
+    "types": gettext_lazy("按诉求类型"),
     "rising": gettext_lazy("上升类别"),
     "scorecard": gettext_lazy("单位考核"),
     "matrix": gettext_lazy("地区×类别"),

@@ -65,6 +65,8 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         text = _("诉求已派给%(bureau)s办理。") % {"bureau": _bureau_name(data, bureaus)}
     elif kind == "signed_for":
         text = _("承办单位已签收，正在办理。")
+    elif kind == "appeal_type_corrected":
+        text = _("工作人员把诉求类型更正为“%(type)s”。") % {"type": data.get("to_label") or data.get("to", "")}
     elif kind == "message.contact":
         text = _("承办单位已与您联系。")
     elif kind == "message.info_request":
@@ -162,7 +164,9 @@ def expected_reply_by(appeal: Appeal) -> datetime:
     start = appeal.sign_for_due
     if start is None:
         # Still waiting for the dispatcher: allow the sign-for limit from submission as well.
-        start = deadlines.dispatch_deadlines(at=appeal.submitted_at, urgent=appeal.is_urgent, category=appeal.category)[
-            "sign_for_due"
-        ]
-    return deadlines.sign_for_deadlines(at=start, urgent=appeal.is_urgent, category=appeal.category)["reply_due"]
+        start = deadlines.dispatch_deadlines(
+            at=appeal.submitted_at, urgent=appeal.is_urgent, category=appeal.category, appeal_type=appeal.appeal_type
+        )["sign_for_due"]
+    return deadlines.sign_for_deadlines(
+        at=start, urgent=appeal.is_urgent, category=appeal.category, appeal_type=appeal.appeal_type
+    )["reply_due"]

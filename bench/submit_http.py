@@ -224,6 +224,7 @@ async def run_clients(
             "contact_name": "测试",
             "contact_phone": "13800138000",
             "category": random.choice(category_re.findall(page)[:5]).decode(),
+            "appeal_type": "help",
             "urgency": "normal",
             "title": "压测诉求：招工困难",
             "description": "春节后工人返岗率低，订单交付困难，希望协助招聘。" * 3,

@@ -72,8 +72,18 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "priority", "category", "region", "keywords", "urgency", "target_type", "is_active"]
-    list_filter = ["is_active", "target_type", "category", "region"]
+    list_display = [
+        "name",
+        "priority",
+        "category",
+        "region",
+        "keywords",
+        "urgency",
+        "appeal_type",
+        "target_type",
+        "is_active",
+    ]
+    list_filter = ["is_active", "target_type", "category", "appeal_type", "region"]
     list_editable = ["priority", "is_active"]
     list_select_related = ["category", "region", "target_type"]
     search_fields = ["name", "keywords", "category__name", "target_type__name"]
@@ -193,11 +203,11 @@ for _model in (DeadlinePolicy, HolidayOverride, ClassifierModel, TrainingExample
 @admin.register(DeadlinePolicy)
 class DeadlinePolicyAdmin(admin.ModelAdmin):
     list_display = ["__str__", "sign_for", "reply", "first_contact", "max_extensions", "rehandle", "is_active"]
-    list_filter = ["is_active", "urgency", "category"]
+    list_filter = ["is_active", "appeal_type", "urgency", "category"]
     list_select_related = ["category"]
     autocomplete_fields = ["category"]
     fieldsets = [
-        (None, {"fields": ["category", "urgency", "is_active", "note"]}),
+        (None, {"fields": ["category", "appeal_type", "urgency", "is_active", "note"]}),
         (
             _("时限"),
             {

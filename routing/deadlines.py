@@ -11,8 +11,8 @@ Whether a day is a working day is decided, in this order, by:
 Limits come in four units (``routing.models.TimeUnit``): working days (same wall-clock time N
 working days later), natural days, natural hours, and working hours (counted only inside the
 working hours of working days, default 09:00–18:00 Asia/Shanghai). Which limit applies to an
-appeal is decided by ``policy_for`` (``DeadlinePolicy`` rows per category × urgency, else the
-defaults from DOMAIN.md).
+appeal is decided by ``policy_for`` (``DeadlinePolicy`` rows per category × appeal type × urgency,
+most specific first in that field order, else the defaults from DOMAIN.md).
 
 A deadline clock that starts on a non-working day starts at the beginning of the next working
 day's working hours (an appeal dispatched on Saturday gets its working days from Monday 09:00).
@@ -270,8 +270,14 @@ def _category_id(category) -> int | None:
     return category if isinstance(category, int) else category.pk
 
 
-def policy_for(*, category=None, urgent: bool = False) -> Limits:
-    """The limits for a category (object or id) × urgency: the most specific active policy wins.
+def policy_specificity(policy) -> tuple[int, int, int]:
+    """How specific a policy is: category first, then appeal type, then urgency (see DeadlinePolicy)."""
+    return (1 if policy.category_id else 0, 1 if policy.appeal_type else 0, 1 if policy.urgency else 0)
+
+
+def policy_for(*, category=None, urgent: bool = False, appeal_type: str = "") -> Limits:
+    """The limits for a category (object or id) × appeal type × urgency: the most specific active
+    policy wins (``policy_specificity``). An unknown or blank type matches only type-less policies.
 
     Policies come from the per-process routing table (``routing.table.routing_table``), so a
     submission or sign-for runs no query for them; saving or deleting a policy reloads the table.
@@ -283,11 +289,11 @@ def policy_for(*, category=None, urgent: bool = False) -> Limits:
     candidates = [
         policy
         for policy in routing_table().policies
-        if policy.category_id in (None, category_id) and policy.urgency in ("", urgency)
+        if policy.category_id in (None, category_id)
+        and policy.urgency in ("", urgency)
+        and policy.appeal_type in ("", appeal_type or "")
     ]
-
-    def specificity(policy) -> tuple[int, int]:
-        return (1 if policy.category_id else 0, 1 if policy.urgency else 0)
+    specificity = policy_specificity
 
     best = max(candidates, key=specificity, default=None)
     if best is None:
@@ -307,27 +313,27 @@ def policy_for(*, category=None, urgent: bool = False) -> Limits:
 # --- Deadlines per step (called by appeals.services) -----------------------------------------------
 
 
-def dispatch_deadlines(*, at: datetime, urgent: bool, category=None) -> dict[str, datetime]:
+def dispatch_deadlines(*, at: datetime, urgent: bool, category=None, appeal_type: str = "") -> dict[str, datetime]:
     """Deadlines that start when an appeal is dispatched to a bureau: sign for, return window."""
-    limits = policy_for(category=category, urgent=urgent)
+    limits = policy_for(category=category, urgent=urgent, appeal_type=appeal_type)
     return {
         "sign_for_due": add_duration(at, *limits.sign_for),
         "return_due": add_duration(at, *limits.return_window),
     }
 
 
-def sign_for_deadlines(*, at: datetime, urgent: bool, category=None) -> dict[str, datetime]:
+def sign_for_deadlines(*, at: datetime, urgent: bool, category=None, appeal_type: str = "") -> dict[str, datetime]:
     """Deadlines that start when an officer signs for an appeal: first contact, reply."""
-    limits = policy_for(category=category, urgent=urgent)
+    limits = policy_for(category=category, urgent=urgent, appeal_type=appeal_type)
     return {
         "first_contact_due": add_duration(at, *limits.first_contact),
         "reply_due": add_duration(at, *limits.reply),
     }
 
 
-def rehandle_deadline(*, at: datetime, category=None, urgent: bool = False) -> datetime:
+def rehandle_deadline(*, at: datetime, category=None, urgent: bool = False, appeal_type: str = "") -> datetime:
     """The reply deadline after a bad review re-opens an appeal (重办)."""
-    return add_duration(at, *policy_for(category=category, urgent=urgent).rehandle)
+    return add_duration(at, *policy_for(category=category, urgent=urgent, appeal_type=appeal_type).rehandle)
 
 
 def extended_deadline(*, due: datetime, working_days: int) -> datetime:
@@ -335,7 +341,7 @@ def extended_deadline(*, due: datetime, working_days: int) -> datetime:
     return add_working_days(due, working_days)
 
 
-def extension_limits(*, category=None, urgent: bool = False) -> tuple[int, int]:
+def extension_limits(*, category=None, urgent: bool = False, appeal_type: str = "") -> tuple[int, int]:
     """(maximum number of extensions, maximum working days per extension) for an appeal."""
-    limits = policy_for(category=category, urgent=urgent)
+    limits = policy_for(category=category, urgent=urgent, appeal_type=appeal_type)
     return limits.max_extensions, limits.max_extension_working_days

@@ -20,13 +20,20 @@
      on the same bureau type anyway, or when an administrator's keyword rule for the chosen
      category matches the text (admins write keyword rules for wording the model does not know).
 2. **Rules.** Active ``RoutingRule`` rows are tried by ascending priority; at equal priority the
-   more specific rule first (district before city before any region; keywords and urgency count
-   as more specific). A rule matches on category (blank = any), region (a city rule also covers
-   its districts; a district rule only that district), urgency (blank = any) and keywords (any
-   one in the title or description; blank = no keyword condition).
+   more specific rule first (district before city before any region; keywords, urgency and appeal
+   type count as more specific). A rule matches on category (blank = any), region (a city rule
+   also covers its districts; a district rule only that district), urgency (blank = any), appeal
+   type (blank = any) and keywords (any one in the title or description; blank = no keyword
+   condition).
 3. **Bureau.** The rule's bureau type is resolved to the active bureau of that type in the
    appeal's district if one exists, else in its city. No rule → the category's default bureau
    type the same way. Nothing resolvable, or the dispatch centre itself → triage (待分拨).
+
+**Appeal type.** The appellant's type (咨询 求助 建议 投诉 举报) is used as given; when it is missing
+the type suggested from the text (``routing.appeal_types.suggest_type``) is used, and the
+explanation says which (``appeal_type_basis``: ``appellant`` or ``suggested``, with the cue words).
+A value that is not a type code never stops a decision: the suggestion is used and the appeal goes
+to triage (``appeal_type_unknown``) with what was given shown.
 
 Every decision carries its explanation (rule, classifier scores, version), stored on the appeal.
 """
@@ -39,6 +46,7 @@ from typing import Any, TypeGuard
 
 from django.utils.translation import gettext_lazy as _
 
+from routing.appeal_types import AppealType, resolve_type
 from routing.classifier import Prediction, classify
 from routing.conf import routing_setting
 from routing.models import Bureau, Category, Region, RoutingRule
@@ -63,6 +71,7 @@ TRIAGE_REASONS: dict[str, Any] = {
     "region_conflict": _("所选地区与企业名称或内容中的地区不一致"),
     "category_unknown": _("填报的类别无法识别"),
     "category_inactive": _("所选类别已停用"),
+    "appeal_type_unknown": _("填报的诉求类型无法识别（已按内容建议类型）"),
 }
 
 
@@ -80,6 +89,10 @@ class RoutingDecision:
     # The region the rules were applied to: the appellant's, or the one their text or company name
     # named when theirs was unknown or inactive (see ``explanation["region_basis"]``).
     routed_region: Region | None = None
+    # The appeal type the rules were applied to, and whether it was suggested from the text
+    # (the appellant gave none, or an unknown value) rather than chosen.
+    appeal_type: str = ""
+    appeal_type_suggested: bool = False
 
     @property
     def goes_to_triage(self) -> bool:
@@ -90,8 +103,12 @@ def keyword_list(keywords: str) -> list[str]:
     return [k.strip() for k in (keywords or "").replace("，", ",").replace("、", ",").split(",") if k.strip()]
 
 
-def _rule_matches(rule: RoutingRule, *, category: Category, region: Region, text: str, urgency: str) -> bool:
+def _rule_matches(
+    rule: RoutingRule, *, category: Category, region: Region, text: str, urgency: str, appeal_type: str = ""
+) -> bool:
     if rule.category_id is not None and rule.category_id != category.pk:
+        return False
+    if rule.appeal_type and rule.appeal_type != appeal_type:
         return False
     if rule.region_id is not None and rule.region_id not in (region.pk, _city_id(region)):
         return False
@@ -115,12 +132,14 @@ def bureau_for(bureau_type_id: int, region: Region) -> Bureau | None:
     return routing_table().bureau_for(bureau_type_id, region)
 
 
-def _keyword_rule_confirms(category: Category, *, region: Region, text: str, urgency: str) -> bool:
+def _keyword_rule_confirms(
+    category: Category, *, region: Region, text: str, urgency: str, appeal_type: str = ""
+) -> bool:
     """An administrator's keyword rule written for the chosen category matches the text."""
     return any(
         rule.category_id == category.pk
         and keyword_list(rule.keywords)
-        and _rule_matches(rule, category=category, region=region, text=text, urgency=urgency)
+        and _rule_matches(rule, category=category, region=region, text=text, urgency=urgency, appeal_type=appeal_type)
         for rule in ordered_rules()
     )
 
@@ -207,6 +226,7 @@ def decide(
     enterprise_name: str = "",
     region_input: str = "",
     category_input: str = "",
+    appeal_type: str = "",
 ) -> RoutingDecision:
     """Decide the responsible bureau for an appeal's data. Reads only; saves nothing.
 
@@ -214,6 +234,7 @@ def decide(
     ``category_input`` carry what the caller typed when it matched nothing (the region is then the
     province row, the category "other"), so the explanation can show it. Whatever is unknown, the
     classifier still answers and the explanation says why the appeal went to triage.
+    ``appeal_type`` is the appellant's type code (blank: suggest one from the text).
     """
     text = f"{title}\n{description}"
     explanation: dict[str, Any] = {"chosen_category": category.code}
@@ -224,6 +245,16 @@ def decide(
     explanation.update(region_notes)
     if region is not given_region:
         explanation["routed_region"] = region.code
+    resolved = resolve_type(appeal_type, title=title, description=description)
+    type_problem = ""
+    explanation["appeal_type"] = resolved.appeal_type
+    explanation["appeal_type_label"] = str(AppealType(resolved.appeal_type).label)
+    explanation["appeal_type_basis"] = "suggested" if resolved.suggested else "appellant"
+    if resolved.suggestion is not None and resolved.suggestion.cues:
+        explanation["appeal_type_cues"] = list(resolved.suggestion.cues)
+    if resolved.unknown_input:
+        explanation["appeal_type_input"] = resolved.unknown_input
+        type_problem = "appeal_type_unknown"
     category_problem = ""
     if category_input:
         explanation["category_input"] = category_input
@@ -255,6 +286,8 @@ def decide(
             explanation=explanation,
             routed_category=routed,
             routed_region=region,
+            appeal_type=resolved.appeal_type,
+            appeal_type_suggested=resolved.suggested,
         )
 
     # Unknown values never stop a decision: the classifier has answered above (its suggestion is
@@ -263,6 +296,8 @@ def decide(
         return finish(None, category_problem)
     if region_problem:
         return finish(None, region_problem)
+    if type_problem:
+        return finish(None, type_problem)
     if category.is_other:
         if prediction is None:
             return finish(None, "category_other")
@@ -283,7 +318,9 @@ def decide(
             auto = routing_setting("CONTRADICTION_AUTO_ROUTE_CONFIDENCE", 0.8)
             if same_type:
                 explanation["basis"] = "appellant_same_bureau_type"
-            elif _keyword_rule_confirms(category, region=region, text=text, urgency=urgency):
+            elif _keyword_rule_confirms(
+                category, region=region, text=text, urgency=urgency, appeal_type=resolved.appeal_type
+            ):
                 explanation["basis"] = "appellant_keyword_rule"
             elif prediction.confidence >= auto:
                 routed = suggested
@@ -292,7 +329,9 @@ def decide(
                 return finish(None, "disputed_low_confidence", threshold=auto)
 
     for rule in ordered_rules():
-        if _rule_matches(rule, category=routed, region=region, text=text, urgency=urgency):
+        if _rule_matches(
+            rule, category=routed, region=region, text=text, urgency=urgency, appeal_type=resolved.appeal_type
+        ):
             bureau = bureau_for(rule.target_type_id, region)
             if bureau is not None and not bureau.is_dispatch_centre:
                 return finish(bureau, "rule", rule=rule, bureau_name=bureau.name)

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from routing.appeal_types import AppealType
+
 
 class BilingualNameMixin(models.Model):
     """A Chinese name (shown by default) and an English name for the English interface."""
@@ -148,7 +150,7 @@ class Category(BilingualNameMixin):
 
 
 class RoutingRule(models.Model):
-    """Admin-editable rule: category × region (× keywords, urgency) → a bureau type.
+    """Admin-editable rule: category × region (× keywords, urgency, appeal type) → a bureau type.
 
     Rules are tried by ascending priority; the first that matches wins. The target type is
     resolved to the bureau of that type in the appeal's city.
@@ -166,6 +168,9 @@ class RoutingRule(models.Model):
         _("关键词"), max_length=300, blank=True, help_text=_("以逗号分隔，任一出现在标题或内容中即匹配；留空不限。")
     )
     urgency = models.CharField(_("紧急程度"), max_length=10, blank=True, help_text=_("留空不限。"))
+    appeal_type = models.CharField(
+        _("诉求类型"), max_length=20, blank=True, choices=AppealType.choices, help_text=_("留空不限。")
+    )
     target_type = models.ForeignKey(
         BureauType, verbose_name=_("承办部门类型"), on_delete=models.PROTECT, related_name="rules"
     )
@@ -214,11 +219,19 @@ class TimeUnit(models.TextChoices):
 
 
 class DeadlinePolicy(models.Model):
-    """Time limits for one category × urgency (either may be blank = any).
+    """Time limits for one category × appeal type × urgency (each may be blank = any).
 
-    The most specific active policy wins: category and urgency both set, then category only, then
-    urgency only, then the catch-all. Without any policy the defaults from DOMAIN.md apply
-    (``routing.deadlines.DEFAULT_POLICY``).
+    The most specific active policy wins, compared field by field in this order: **category**, then
+    **appeal type**, then **urgency**. So, from most to least specific:
+
+    1. category + type + urgency, 2. category + type, 3. category + urgency, 4. category,
+    5. type + urgency, 6. type, 7. urgency, 8. the catch-all.
+
+    A category's own policy therefore overrides the reply limits by type (Guangdong 12345 practice:
+    the type sets the default reply limit, 咨询 2 working days, 求助 and 建议 10, 投诉 and 举报 15,
+    unless a category has its own), and a type policy overrides the urgency-only defaults. The
+    type defaults are seeded for ordinary urgency only, so urgent appeals keep the urgent limits.
+    Without any policy the defaults from DOMAIN.md apply (``routing.deadlines.DEFAULT_LIMITS``).
     """
 
     category = models.ForeignKey(
@@ -236,6 +249,13 @@ class DeadlinePolicy(models.Model):
         blank=True,
         choices=[("normal", _("一般")), ("urgent", _("紧急"))],
         help_text=_("留空表示两种紧急程度都适用。"),
+    )
+    appeal_type = models.CharField(
+        _("诉求类型"),
+        max_length=20,
+        blank=True,
+        choices=AppealType.choices,
+        help_text=_("留空表示适用于所有诉求类型。"),
     )
     sign_for_value = models.PositiveIntegerField(_("签收时限"), default=1)
     sign_for_unit = models.CharField(_("签收时限单位"), max_length=15, choices=TimeUnit.choices, default="working_days")
@@ -255,16 +275,19 @@ class DeadlinePolicy(models.Model):
     note = models.CharField(_("依据/说明"), max_length=200, blank=True)
 
     class Meta:
-        ordering = ["category__sort_order", "urgency", "id"]
+        ordering = ["category__sort_order", "appeal_type", "urgency", "id"]
         verbose_name = _("时限规则")
         verbose_name_plural = _("时限规则")
         constraints = [
-            models.UniqueConstraint(fields=["category", "urgency"], name="deadline_policy_once_per_category_urgency")
+            models.UniqueConstraint(
+                fields=["category", "urgency", "appeal_type"], name="deadline_policy_once_per_category_urgency_type"
+            )
         ]
 
     def __str__(self) -> str:
         category = self.category.name if self.category is not None else str(_("所有类别"))
-        return f"{category} · {self.get_urgency_display() or _('任意紧急程度')}"
+        appeal_type = self.get_appeal_type_display() or _("任意类型")
+        return f"{category} · {appeal_type} · {self.get_urgency_display() or _('任意紧急程度')}"
 
 
 class HolidayOverride(models.Model):

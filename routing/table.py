@@ -36,13 +36,16 @@ TABLE_MODELS = (RoutingRule, Bureau, BureauType, Category, Region, DeadlinePolic
 
 
 def rule_specificity(rule: RoutingRule) -> int:
-    """How narrow a rule is: district before city before any region; keywords and urgency add one."""
+    """How narrow a rule is: district before city before any region; keywords, urgency and appeal
+    type add one each."""
     score = 0
     if rule.region is not None:
         score += 4 if rule.region.level == Region.Level.DISTRICT else 2
     if rule.keywords.strip():
         score += 1
     if rule.urgency:
+        score += 1
+    if rule.appeal_type:
         score += 1
     return score
 

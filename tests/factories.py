@@ -123,3 +123,12 @@ def submit(*, send_email: bool = False, **overrides):
     No confirmation e-mail unless asked: the tests that want it file through the portal or the API.
     """
     return appeal_submit(submission=submission(**overrides), send_email=send_email)
+
+
+def switch_off_type_deadline_policies() -> None:
+    """Deactivate the deadline policies by appeal type (seeded by migration), leaving the catch-alls."""
+    from routing.models import DeadlinePolicy
+    from routing.table import clear_routing_table
+
+    DeadlinePolicy.objects.exclude(appeal_type="").update(is_active=False)
+    clear_routing_table()  # a bulk update sends no signal

@@ -11,7 +11,7 @@ from analytics.report.listings import overdue_sheet, raw_sheet
 from analytics.report.policy import policy_sheet
 from analytics.report.scorecard import scorecard_sheet
 from analytics.report.summary import summary_sheet
-from analytics.report.volume import matrix_sheet, ranking_sheet, rising_sheet
+from analytics.report.volume import matrix_sheet, ranking_sheet, rising_sheet, types_sheet
 from analytics.report.workbook import Progress, Writer
 from analytics.selectors import Filters
 
@@ -33,6 +33,8 @@ def build_workbook(*, filters: Filters, language: str, out: str | IO[bytes], pro
         summary_sheet(w, filters)
         report_progress(8, "ranking")
         ranking_sheet(w, filters)
+        report_progress(11, "types")
+        types_sheet(w, filters)
         report_progress(14, "rising")
         rising_sheet(w, filters)
         report_progress(20, "scorecard")

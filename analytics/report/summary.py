@@ -10,6 +10,7 @@ from analytics import selectors
 from analytics.report.workbook import DATETIME, PERCENT, Texts, Writer, local_naive, pct
 from analytics.selectors import Filters
 from appeals.models import Channel, EnterpriseSize, Industry
+from routing.appeal_types import AppealType
 
 
 def describe_filters(filters: Filters, w: Texts) -> str:
@@ -24,6 +25,8 @@ def describe_filters(filters: Filters, w: Texts) -> str:
         parts.append(f"{w.t('size')}: {EnterpriseSize(filters.size).label}")
     if filters.channel:
         parts.append(f"{w.t('channel')}: {Channel(filters.channel).label}")
+    if filters.appeal_type:
+        parts.append(f"{w.t('appeal_type')}: {AppealType(filters.appeal_type).label}")
     if filters.bureau_id:
         parts.append(f"{w.t('bureau')}: {selectors.bureau_labels().get(filters.bureau_id, filters.bureau_id)}")
     return "; ".join(parts) or w.t("none")

@@ -7,6 +7,7 @@ from xlsxwriter.utility import xl_col_to_name
 from analytics import selectors
 from analytics.report.workbook import BOLD, HEADER, PERCENT, Writer, pct
 from analytics.selectors import Filters
+from routing.appeal_types import AppealType
 
 RANKING_WIDTHS = [8, 26, 12, 10, 14, 10, 10]
 # An A4 landscape page, less margins, header and footer, holds about 17 cm of height: the chart is
@@ -49,6 +50,22 @@ def ranking_sheet(w: Writer, filters: Filters) -> None:
         # Below the table, starting a printed page of its own, so it is never cut in two.
         ws.ws.set_h_pagebreaks([last])
         ws.ws.insert_chart(f"A{last + 2}", chart)
+
+
+def types_sheet(w: Writer, filters: Filters) -> None:
+    """Appeals per appeal type (咨询 求助 建议 投诉 举报), with the previous period."""
+    rows = selectors.type_breakdown(filters)
+    ws = w.sheet("types", [22, 12, 10, 14, 10], freeze="A2")
+    w.header(ws, ["appeal_type", "count", "share", "previous_count", "change"])
+    formats = {2: w.format(num_format=PERCENT)}
+    for row in rows:
+        label = _type_label(row.code, w)
+        ws.append([label, row.count, pct(row.share), row.previous, row.count - row.previous], formats)
+
+
+def _type_label(code: str, w: Writer) -> str:
+    """The type's name in the workbook's language (the workbook is written under that language)."""
+    return str(AppealType(code).label) if code else w.t("untyped")
 
 
 def rising_sheet(w: Writer, filters: Filters) -> None:

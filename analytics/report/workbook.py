@@ -33,6 +33,9 @@ Progress = Callable[[int, str], None]
 TEXT: dict[str, tuple[str, str]] = {
     "summary": ("摘要", "Summary"),
     "ranking": ("类别排行", "Category ranking"),
+    "types": ("按诉求类型", "By appeal type"),
+    "appeal_type": ("诉求类型", "Appeal type"),
+    "untyped": ("未分类型（旧诉求）", "No type (older appeals)"),
     "rising": ("上升类别", "Rising categories"),
     "scorecard": ("单位考核", "Bureau scorecard"),
     "matrix": ("地区×类别", "Region x category"),

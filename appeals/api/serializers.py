@@ -14,9 +14,16 @@ from appeals.models import EnterpriseSize, Industry, RatingLevel, Urgency
 from appeals.portal import uploads
 from appeals.portal.text import clean_text
 from appeals.services import AppealSubmission
+from routing.appeal_types import AppealType
 from routing.decisions import routing_table
 from routing.models import Category, Region
 from routing.regions import province_region, resolve_region
+
+# An unknown type code is refused with the list of codes (the API never guesses over a stated value).
+INVALID_TYPE_MESSAGE = _(
+    "“{input}”不是有效的诉求类型。可选：enquiry（咨询）、help（求助）、suggestion（建议）、"
+    "complaint（投诉）、report（举报）；不填时按内容建议类型。"
+)
 
 
 def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -102,6 +109,15 @@ class SubmissionSerializer(serializers.Serializer):
         table="categories",
         queryset=Category.objects.filter(is_active=True),
         help_text="类别代码，见 /api/categories/",
+    )
+    appeal_type = serializers.ChoiceField(
+        choices=AppealType.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="诉求类型代码：enquiry 咨询、help 求助、suggestion 建议、complaint 投诉、report 举报，"
+        "见 /api/appeal-types/；不填时按内容建议类型",
+        error_messages={"invalid_choice": INVALID_TYPE_MESSAGE},
     )
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     urgency_reason = CleanCharField(max_length=200, required=False, allow_blank=True, default="")
@@ -208,6 +224,8 @@ class AppealStatusSerializer(serializers.Serializer):
     tracking_number = serializers.CharField()
     title = serializers.CharField()
     category = serializers.CharField()
+    appeal_type = serializers.CharField(allow_blank=True, help_text="诉求类型代码（旧诉求可能为空）")
+    appeal_type_label = serializers.CharField(allow_blank=True)
     state = serializers.CharField()
     state_label = serializers.CharField()
     submitted_at = serializers.DateTimeField()
@@ -227,6 +245,14 @@ class ChoiceSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     example = serializers.CharField(required=False)
+
+
+class AppealTypeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    hint = serializers.CharField(help_text="给诉求人的简短说明")
+    reply_limit = serializers.IntegerField(help_text="一般诉求的默认答复时限（数值）")
+    reply_unit = serializers.CharField(help_text="时限单位：working_days 工作日等")
 
 
 class RegionChoiceSerializer(ChoiceSerializer):

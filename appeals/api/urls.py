@@ -14,5 +14,6 @@ urlpatterns = [
     path("appeals/<str:tracking_number>/follow-up/", views.FollowUpView.as_view(), name="follow_up"),
     path("appeals/<str:tracking_number>/files/<int:attachment_id>/", views.FileView.as_view(), name="file"),
     path("categories/", views.CategoriesView.as_view(), name="categories"),
+    path("appeal-types/", views.AppealTypesView.as_view(), name="appeal_types"),
     path("regions/", views.RegionsView.as_view(), name="regions"),
 ]

@@ -27,6 +27,8 @@ from appeals.api.parsers import NameKeepingMultiPartFormParser
 from appeals.models import OPEN_STATES, Appeal, AppealState, Attachment
 from appeals.portal import limits
 from appeals.portal.views import file_response
+from routing import deadlines
+from routing.appeal_types import TYPE_HINTS, AppealType
 from routing.models import Category, Region
 
 
@@ -120,6 +122,8 @@ def status_payload(appeal: Appeal) -> dict:
         "tracking_number": appeal.tracking_number,
         "title": appeal.title,
         "category": appeal.category.display_name,
+        "appeal_type": appeal.appeal_type,
+        "appeal_type_label": appeal.get_appeal_type_display() if appeal.appeal_type else "",
         "state": appeal.state,
         "state_label": appeal.get_state_display(),
         "submitted_at": appeal.submitted_at,
@@ -292,6 +296,26 @@ class CategoriesView(RateLimitAware):
             for c in Category.objects.filter(is_active=True)
         ]
         return Response(s.ChoiceSerializer(rows, many=True).data)
+
+
+class AppealTypesView(RateLimitAware):
+    @extend_schema(
+        summary="诉求类型（含说明和一般诉求的默认答复时限）", responses={200: s.AppealTypeSerializer(many=True)}
+    )
+    def get(self, request):
+        rows = []
+        for code, label in AppealType.choices:
+            limit, unit = deadlines.policy_for(appeal_type=code).reply
+            rows.append(
+                {
+                    "code": code,
+                    "name": str(label),
+                    "hint": str(TYPE_HINTS[code]),
+                    "reply_limit": limit,
+                    "reply_unit": unit,
+                }
+            )
+        return Response(s.AppealTypeSerializer(rows, many=True).data)
 
 
 class RegionsView(RateLimitAware):

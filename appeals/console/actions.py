@@ -272,6 +272,17 @@ def _merge(c: Call) -> str:
     return _("已并单。")
 
 
+def _correct_type(c: Call) -> str:
+    appeal = services.appeal_correct_type(
+        appeal_id=c.appeal.pk,
+        user=c.user,
+        appeal_type=c.data["appeal_type"],
+        reason=c.data["reason"],
+        expected_version=c.version,
+    )
+    return _("诉求类型已更正为“%(type)s”。") % {"type": appeal.get_appeal_type_display()}
+
+
 def _reject(c: Call) -> str:
     services.appeal_reject(appeal_id=c.appeal.pk, user=c.user, reason=c.data["reason"], expected_version=c.version)
     return _("已作不予受理处理，诉求人会看到理由。")
@@ -335,6 +346,7 @@ ACTIONS: list[Action] = [
         _decide_extension,
         from_board=True,
     ),
+    Action("correct_type", F.AppealTypeForm, lambda a, u, t: services.can_correct_type(a, u), _correct_type),
     Action(
         "note", F.MessageForm, lambda a, u, t: True, _message(Kind.INTERNAL_NOTE, _("内部备注已保存（诉求人看不到）。"))
     ),

@@ -11,6 +11,7 @@ from appeals.console.common import role_home
 from appeals.models import Urgency
 from appeals.selectors import DEFAULT_SORT, SORTS
 from routing import deadlines
+from routing.appeal_types import AppealType
 from routing.models import Bureau, Category
 from routing.roles import staff_display_name
 
@@ -170,6 +171,13 @@ class ExtensionDecisionForm(forms.Form):
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return staff_display_name(obj)
+
+
+class AppealTypeForm(VersionedForm):
+    appeal_type = forms.ChoiceField(label=_("诉求类型"), choices=AppealType.choices)
+    reason = forms.CharField(
+        label=_("更正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("会记入处理经过。")
+    )
 
 
 class ReassignForm(VersionedForm):

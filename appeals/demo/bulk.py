@@ -44,7 +44,7 @@ class BulkResult:
 
 
 class _Deadlines:
-    """The services' deadline rules, with each category × urgency policy looked up once per run.
+    """The services' deadline rules, with each category × type × urgency policy looked up once per run.
 
     ``routing.deadlines.dispatch_deadlines`` and friends read the policy table on every call, which
     is right for one submission and far too slow for a million.
@@ -52,36 +52,36 @@ class _Deadlines:
 
     def __init__(self) -> None:
         self.cached = hasattr(deadlines, "policy_for") and hasattr(deadlines, "add_duration")
-        self.limits: dict[tuple[int, bool], object] = {}
+        self.limits: dict[tuple[int, bool, str], object] = {}
 
-    def _limits(self, category_id: int, urgent: bool):
-        key = (category_id, urgent)
+    def _limits(self, category_id: int, urgent: bool, appeal_type: str = ""):
+        key = (category_id, urgent, appeal_type)
         if key not in self.limits:
-            self.limits[key] = deadlines.policy_for(category=category_id, urgent=urgent)
+            self.limits[key] = deadlines.policy_for(category=category_id, urgent=urgent, appeal_type=appeal_type)
         return self.limits[key]
 
-    def dispatch(self, *, at: datetime, urgent: bool, category_id: int) -> dict[str, datetime]:
+    def dispatch(self, *, at: datetime, urgent: bool, category_id: int, appeal_type: str = "") -> dict[str, datetime]:
         if not self.cached:
             return deadlines.dispatch_deadlines(at=at, urgent=urgent)
-        limits = self._limits(category_id, urgent)
+        limits = self._limits(category_id, urgent, appeal_type)
         return {
             "sign_for_due": deadlines.add_duration(at, *limits.sign_for),
             "return_due": deadlines.add_duration(at, *limits.return_window),
         }
 
-    def sign_for(self, *, at: datetime, urgent: bool, category_id: int) -> dict[str, datetime]:
+    def sign_for(self, *, at: datetime, urgent: bool, category_id: int, appeal_type: str = "") -> dict[str, datetime]:
         if not self.cached:
             return deadlines.sign_for_deadlines(at=at, urgent=urgent)
-        limits = self._limits(category_id, urgent)
+        limits = self._limits(category_id, urgent, appeal_type)
         return {
             "first_contact_due": deadlines.add_duration(at, *limits.first_contact),
             "reply_due": deadlines.add_duration(at, *limits.reply),
         }
 
-    def rehandle(self, *, at: datetime, urgent: bool, category_id: int) -> datetime:
+    def rehandle(self, *, at: datetime, urgent: bool, category_id: int, appeal_type: str = "") -> datetime:
         if not self.cached:
             return deadlines.rehandle_deadline(at=at)
-        return deadlines.add_duration(at, *self._limits(category_id, urgent).rehandle)
+        return deadlines.add_duration(at, *self._limits(category_id, urgent, appeal_type).rehandle)
 
 
 class _Draft:
@@ -198,6 +198,7 @@ class _Generator:
             description=description,
             urgency="urgent" if urgent else "normal",
             channel=rng.choices(("web", "api", "hotline"), weights=(60, 25, 15))[0],
+            appeal_type=plan.appeal_type(rng, title, description),
             submitted_at=submitted_at,
             state=target,  # the final state; the field is protected, so it is set once, here
         )
@@ -242,7 +243,9 @@ class _Generator:
             bureau = new_bureau
             a.bureau = new_bureau
             a.dispatched_at = at
-            for name, value in self.deadlines.dispatch(at=at, urgent=urgent, category_id=a.category_id).items():
+            for name, value in self.deadlines.dispatch(
+                at=at, urgent=urgent, category_id=a.category_id, appeal_type=a.appeal_type
+            ).items():
                 setattr(a, name, value)
 
         def current_bureau() -> Bureau:
@@ -333,7 +336,9 @@ class _Generator:
             elif action == "sign_for":
                 officer = org.officers[current_bureau().pk][0]
                 a.officer, a.signed_at = officer, at
-                for name, value in self.deadlines.sign_for(at=at, urgent=urgent, category_id=a.category_id).items():
+                for name, value in self.deadlines.sign_for(
+                    at=at, urgent=urgent, category_id=a.category_id, appeal_type=a.appeal_type
+                ).items():
                     setattr(a, name, value)
                 event("signed_for", officer, S.HANDLING, at=at)
             elif action == "contact":
@@ -379,7 +384,9 @@ class _Generator:
                 if level <= 2:
                     a.reopen_count += 1
                     a.replied_at = None
-                    a.reply_due = self.deadlines.rehandle(at=at, urgent=urgent, category_id=a.category_id)
+                    a.reply_due = self.deadlines.rehandle(
+                        at=at, urgent=urgent, category_id=a.category_id, appeal_type=a.appeal_type
+                    )
                     event(
                         "reopened",
                         actor,

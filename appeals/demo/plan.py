@@ -58,6 +58,9 @@ INDUSTRY_WEIGHTS = {
     "K": 1,
 }
 SIZE_WEIGHTS = {"micro": 55, "small": 35, "medium": 10}
+# Appeal types the demo appellants choose when their text does not say (roughly 12345's mix:
+# mostly requests for help and enquiries, a fifth complaints, few suggestions and reports).
+TYPE_WEIGHTS = {"help": 40, "enquiry": 30, "complaint": 18, "suggestion": 7, "report": 5}
 
 # Administrative division codes for credit codes (characters 3–8 of a unified social credit code).
 DIVISION_CODES = {
@@ -93,6 +96,16 @@ def phone(rng: random.Random) -> str:
 
 def weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def appeal_type(rng: random.Random, title: str, description: str) -> str:
+    """The type a demo appellant picks: what the text plainly reads as, else one by ``TYPE_WEIGHTS``."""
+    from routing.appeal_types import suggest_type
+
+    suggestion = suggest_type(title, description)
+    if suggestion.cues and rng.random() < 0.85:
+        return suggestion.appeal_type
+    return weighted(rng, TYPE_WEIGHTS)
 
 
 def intensity(at: datetime, start: datetime, end: datetime) -> float:

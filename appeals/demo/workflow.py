@@ -278,6 +278,7 @@ def seed_appeals(
             urgency="urgent" if urgent else "normal",
             urgency_reason="涉及员工工资按时发放，情况紧急。" if urgent else "",
             channel=rng.choices(("web", "api", "hotline"), weights=(60, 25, 15))[0],
+            appeal_type=plan.appeal_type(rng, title, description),
         )
         appeal = runner.run(
             target=target, submitted_at=submitted_at, now=now, submission=submission, region_code=region.code

@@ -30,6 +30,7 @@ from appeals.models.choices import (
     Urgency,
 )
 from appeals.models.enterprise import Enterprise
+from routing.appeal_types import AppealType
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -89,6 +90,11 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     urgency_reason = models.CharField(_("紧急原因"), max_length=200, blank=True)
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    # The appeal type (诉求类型): the appellant's choice, else the suggestion from the text
+    # (``routing.appeal_types.suggest_type``) with ``appeal_type_suggested`` set. Blank only on rows
+    # filed before types existed that no migration could type.
+    appeal_type = models.CharField(_("诉求类型"), max_length=20, choices=AppealType.choices, blank=True)
+    appeal_type_suggested = models.BooleanField(_("诉求类型为系统建议"), default=False)
 
     state = FSMField(_("状态"), default=S.SUBMITTED, choices=AppealState.choices, protected=True, db_index=True)
 
@@ -184,6 +190,7 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["bureau", "state"], name="appeal_bureau_state"),
             models.Index(fields=["category", "submitted_at"], name="appeal_category_submitted"),
+            models.Index(fields=["appeal_type", "submitted_at"], name="appeal_type_submitted"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from appeals.models import EnterpriseSize, Industry, RatingLevel, Urgency
 from appeals.portal import uploads
 from appeals.portal.text import clean_text
 from appeals.services import AppealSubmission
+from routing.appeal_types import TYPE_HINTS, AppealType
 from routing.decisions import routing_table
 from routing.models import Category, Region
 from routing.regions import grouped_region_choices
@@ -188,6 +189,12 @@ class AppealForm(PortalForm):
         empty_label=None,
         help_text=_("选择最接近的一类，每类下面有例子。都不合适时选“其他”，工作人员会帮您分派。"),
     )
+    appeal_type = forms.ChoiceField(
+        label=_("诉求类型"),
+        choices=AppealType.choices,
+        widget=forms.RadioSelect,
+        help_text=_("您是想咨询、求助、提建议，还是投诉或举报？不同类型的答复时限不同。"),
+    )
     urgency = forms.ChoiceField(
         label=_("紧急程度"),
         choices=Urgency.choices,
@@ -237,6 +244,10 @@ class AppealForm(PortalForm):
             self.initial.setdefault("idempotency_token", uuid.uuid4())
         self.fields[HONEYPOT_FIELD].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
+    def appeal_type_choices(self) -> list:
+        """(radio, plain-language hint) for each appeal type, for the form's type fieldset."""
+        return [(radio, TYPE_HINTS.get(radio.data["value"], "")) for radio in self["appeal_type"]]
+
     @property
     def honeypot_filled(self) -> bool:
         return bool((self.data.get(HONEYPOT_FIELD) or "").strip())
@@ -277,6 +288,7 @@ REQUIRED_MESSAGES = {
     "contact_name": _("请填写联系人姓名。"),
     "contact_phone": _("请填写联系电话，办理人员需要和您联系。"),
     "category": _("请选择一个诉求类别，拿不准时选“其他”。"),
+    "appeal_type": _("请选择诉求类型：咨询、求助、建议、投诉或举报。拿不准时选“求助”。"),
     "urgency": _("请选择紧急程度。"),
     "title": _("请用一句话写出诉求标题。"),
     "description": _("请写明诉求内容：遇到了什么问题，希望得到什么帮助。"),

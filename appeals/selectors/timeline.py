@@ -47,6 +47,7 @@ EVENT_LABELS: dict[str, Any] = {
     "cohandling_invited": _("邀请协办"),
     "cohandling_submitted": _("提交协办意见"),
     "cohandling_declined": _("拒绝协办"),
+    "appeal_type_corrected": _("更正诉求类型"),
 }
 
 

@@ -27,6 +27,7 @@ Import public names from here (``from appeals.services import appeal_submit``).
 from appeals.errors import AppealError, DuplicateSubmission, InvalidInput, NotAllowed, StateConflict
 from appeals.services.appellant import appeal_close_unrated, appeal_followup_rate, appeal_rate, appeal_withdraw
 from appeals.services.assignment import appeal_reassign, auto_assign
+from appeals.services.classification import appeal_correct_type, can_correct_type
 from appeals.services.clocks import (
     appeal_resume_clock,
     extension_decide,
@@ -66,6 +67,7 @@ __all__ = [
     "appeal_approve_reply",
     "appeal_arbitrate_return",
     "appeal_close_unrated",
+    "appeal_correct_type",
     "appeal_dispatch",
     "appeal_followup_rate",
     "appeal_merge",
@@ -85,6 +87,7 @@ __all__ = [
     "appeal_withdraw",
     "attachment_download_record",
     "auto_assign",
+    "can_correct_type",
     "cohandling_decline",
     "cohandling_invite",
     "cohandling_submit",

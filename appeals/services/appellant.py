@@ -91,7 +91,9 @@ def appeal_rate(
             )
 
         def new_deadline(locked: Appeal) -> None:
-            locked.reply_due = deadlines.rehandle_deadline(at=now, category=locked.category_id, urgent=locked.is_urgent)
+            locked.reply_due = deadlines.rehandle_deadline(
+                at=now, category=locked.category_id, urgent=locked.is_urgent, appeal_type=locked.appeal_type
+            )
 
         return run_transition(
             appeal_id=appeal_id,

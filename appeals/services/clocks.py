@@ -78,7 +78,9 @@ def appeal_resume_clock(*, appeal_id: int, user: Any, note: str = "", expected_v
 
 def extension_limits(appeal: Appeal) -> tuple[int, int]:
     """(most extensions, most working days per request) under the appeal's deadline policy."""
-    return deadlines.extension_limits(category=appeal.category_id, urgent=appeal.is_urgent)
+    return deadlines.extension_limits(
+        category=appeal.category_id, urgent=appeal.is_urgent, appeal_type=appeal.appeal_type
+    )
 
 
 def may_request_extension(appeal: Appeal, user: Any) -> bool:
@@ -97,7 +99,7 @@ def extension_request(
     reason = require_text(reason, _("请写明延期理由。"))
     with transaction.atomic():
         appeal = open_appeal(appeal_id, expected_version=expected_version)
-        # The limits come from the appeal's deadline policy (category × urgency).
+        # The limits come from the appeal's deadline policy (category × appeal type × urgency).
         max_count, max_days = extension_limits(appeal)
         if not 1 <= working_days <= max_days:
             raise InvalidInput(_("每次延期为1至%(max)d个工作日。") % {"max": max_days}, code="length")

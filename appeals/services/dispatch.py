@@ -28,7 +28,7 @@ def start_dispatch_clock(appeal: Appeal) -> None:
     if appeal.dispatched_at is None:
         raise RuntimeError("the dispatch clock starts after a transition that sets dispatched_at")
     deadlines_due = deadlines.dispatch_deadlines(
-        at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id
+        at=appeal.dispatched_at, urgent=appeal.is_urgent, category=appeal.category_id, appeal_type=appeal.appeal_type
     )
     for name, value in deadlines_due.items():
         setattr(appeal, name, value)

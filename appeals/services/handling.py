@@ -30,7 +30,7 @@ def appeal_sign_for(*, appeal_id: int, user: Any, expected_version: int | None =
         if appeal.signed_at is None:
             raise RuntimeError("the reply clock starts after the sign_for transition sets signed_at")
         for name, value in deadlines.sign_for_deadlines(
-            at=appeal.signed_at, urgent=appeal.is_urgent, category=appeal.category_id
+            at=appeal.signed_at, urgent=appeal.is_urgent, category=appeal.category_id, appeal_type=appeal.appeal_type
         ).items():
             setattr(appeal, name, value)
 

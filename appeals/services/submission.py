@@ -27,6 +27,7 @@ from appeals.services.dispatch import start_dispatch_clock
 from appeals.services.runner import APPELLANT, SYSTEM
 from notifications import outbox
 from notifications.services import confirmation_enqueue
+from routing.appeal_types import resolve_type
 from routing.decisions import RoutingDecision, decide
 from routing.models import Category, Region
 
@@ -51,6 +52,8 @@ class AppealSubmission:
     urgency: str = Urgency.NORMAL
     urgency_reason: str = ""
     channel: str = "web"
+    # The appellant's type code; blank: suggested from the text (``routing.appeal_types``).
+    appeal_type: str = ""
     attachments: Sequence[UploadedFile] = field(default_factory=list)
     idempotency_key: uuid.UUID | None = None
 
@@ -61,6 +64,7 @@ class AppealSubmission:
         """Build from a validated portal form's or API serializer's data (same field names)."""
         return cls(
             **{name: data[name] for name in _FROM_INPUT},
+            appeal_type=data.get("appeal_type") or "",
             channel=channel,
             attachments=data.get("attachments") or [],
             idempotency_key=idempotency_key,
@@ -173,6 +177,8 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
         urgency=submission.urgency,
         urgency_reason=submission.urgency_reason,
         channel=submission.channel,
+        appeal_type=decision.appeal_type,
+        appeal_type_suggested=decision.appeal_type_suggested,
         submitted_at=now,
     )
     enterprise_history.record_filing(appeal=appeal, enterprise=enterprise)
@@ -187,7 +193,12 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
         "kind": "submitted",
         "actor": APPELLANT,
         "to_state": AppealState.SUBMITTED,
-        "data": {"channel": submission.channel, "category": submission.category.code},
+        "data": {
+            "channel": submission.channel,
+            "category": submission.category.code,
+            "appeal_type": appeal.appeal_type,
+            "appeal_type_suggested": appeal.appeal_type_suggested,
+        },
         "at": now,
     }
     routed = _routing_records(appeal, decision, from_state=from_state, at=now)
@@ -221,10 +232,18 @@ def _safe_decide(submission: AppealSubmission) -> RoutingDecision:
             description=submission.description,
             urgency=submission.urgency,
             enterprise_name=submission.enterprise_name,
+            appeal_type=submission.appeal_type,
         )
     except Exception:
         logger.exception("Routing failed; sending the appeal to triage.")
-        return RoutingDecision(bureau=None, explanation={"reason": "router_error"})
+        # The appeal still gets a type: the appellant's, else the suggestion from the text.
+        resolved = resolve_type(submission.appeal_type, title=submission.title, description=submission.description)
+        return RoutingDecision(
+            bureau=None,
+            explanation={"reason": "router_error", "appeal_type": resolved.appeal_type},
+            appeal_type=resolved.appeal_type,
+            appeal_type_suggested=resolved.suggested,
+        )
 
 
 def _route_unsaved(appeal: Appeal, decision: RoutingDecision, *, at: datetime) -> None:

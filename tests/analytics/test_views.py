@@ -92,6 +92,7 @@ def test_csv_of_every_table(client, manager, populated):
     for name in (
         "kpis",
         "ranking",
+        "types",
         "trend",
         "heatmap",
         "rising",

@@ -86,7 +86,7 @@ def test_file_fix_errors_confirm_and_look_up(page, live_server, foshan, settings
     page.wait_for_selector(".error-summary")
     assert page.evaluate("() => document.activeElement.hasAttribute('data-error-summary')")
     summary = page.inner_text(".error-summary")
-    assert "校验码" in summary and "标题" in summary and "紧急原因" in summary
+    assert "校验码" in summary and "标题" in summary and "紧急原因" in summary and "诉求类型" in summary
     assert page.input_value("#id_enterprise_name") == "佛山市禅城区好运五金制品有限公司"
     assert "营业执照.pdf" in page.inner_text("#reselect-notice")
     screenshot(page, "portal-02-form-errors")
@@ -97,6 +97,10 @@ def test_file_fix_errors_confirm_and_look_up(page, live_server, foshan, settings
     page.fill("#id_credit_code", "91350200776049653a")
     page.fill("#id_title", "招不到熟练焊工")
     page.fill("#id_urgency_reason", "下周交货，缺人停线")
+    # The type is a plain radio group: reachable and chosen with the keyboard alone.
+    page.focus("input[name=appeal_type][value=enquiry]")
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("input[name=appeal_type][value=help]")
     page.set_input_files(
         "#id_attachments", files=[{"name": "营业执照.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}]
     )
@@ -107,6 +111,7 @@ def test_file_fix_errors_confirm_and_look_up(page, live_server, foshan, settings
     appeal = Appeal.objects.get()
     assert appeal.tracking_number == number
     assert appeal.attachments.count() == 1 and appeal.is_urgent
+    assert appeal.appeal_type == "help" and not appeal.appeal_type_suggested
     assert page.get_by_role("button", name="复制查询码").is_visible()
     screenshot(page, "portal-03-confirmation")
     _no_violations(page, "confirmation")

@@ -3,8 +3,9 @@
 Reads one JSON object per line with ``id``, ``title``, ``description``, ``region`` (a region code
 such as ``foshan``, a GB/T 2260 code such as ``440606``, or a name such as ``佛山市``/``顺德区``),
 optional ``company`` (or ``enterprise_name``), ``category`` (code or Chinese name; missing means
-"other") and ``urgency`` (``normal``/``urgent``; ``urgent: true`` also works). Writes one JSON line
-per input to stdout:
+"other"), ``type`` (or ``appeal_type``: ``enquiry`` … ``report`` or 咨询 … 举报; missing means
+suggested from the text) and ``urgency`` (``normal``/``urgent``; ``urgent: true`` also works).
+Writes one JSON line per input to stdout:
 
     {"id": …, "category": …, "confidence": …, "reason": …, "bureau": …, "rule": …, "region": …}
 
@@ -12,7 +13,8 @@ per input to stdout:
 ``reason`` why the decision was made (``rule``/``category_default`` when routed, else the triage
 reason such as ``region_unknown`` or ``category_other_low_confidence``), ``bureau`` the bureau
 name or null for triage, ``region`` the region routed in, plus ``disputed``/``chosen_category``
-and any region notes (``region_detected``, ``region_conflict``). An unknown region, category or a
+``appeal_type``/``appeal_type_basis`` (``appellant`` or ``suggested``) and any region notes
+(``region_detected``, ``region_conflict``). An unknown region, category, type or a
 missing field never stops a line: it is decided and triaged with its reason. Only a line that is
 not JSON at all yields ``{"line": …, "error": …}``. ``-`` reads standard input.
 """
@@ -26,6 +28,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from routing.appeal_types import AppealType
 from routing.decisions import decide
 from routing.models import Category
 from routing.regions import province_region, resolve_region
@@ -78,6 +81,9 @@ class Command(BaseCommand):
         category_input = ""
         if category is None:
             category, category_input = other, raw_category
+        raw_type = str(item.get("type") or item.get("appeal_type") or "").strip()
+        type_names = {str(label): code for code, label in AppealType.choices}
+        appeal_type = type_names.get(raw_type, raw_type)
         urgency = item.get("urgency") or ("urgent" if item.get("urgent") is True else "normal")
         decision = decide(
             category=category,
@@ -88,6 +94,7 @@ class Command(BaseCommand):
             enterprise_name=str(item.get("company") or item.get("enterprise_name") or ""),
             region_input=region_input,
             category_input=category_input,
+            appeal_type=appeal_type,
         )
         explanation = decision.explanation
         suggested = (explanation.get("classifier") or {}).get("category")
@@ -101,9 +108,11 @@ class Command(BaseCommand):
             "region": decision.routed_region.code if decision.routed_region else region.code,
             "chosen_category": category_input or category.code,
             "disputed": decision.disputed,
+            "appeal_type": decision.appeal_type,
+            "appeal_type_basis": explanation.get("appeal_type_basis"),
             "classifier_version": decision.classifier_version,
         }
-        for key in ("region_input", "region_detected", "region_conflict", "region_basis"):
+        for key in ("region_input", "region_detected", "region_conflict", "region_basis", "appeal_type_input"):
             if key in explanation:
                 result[key] = explanation[key]
         if decision.goes_to_triage:

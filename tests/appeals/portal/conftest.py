@@ -46,6 +46,7 @@ def form_data(city, **overrides) -> dict:
         "contact_phone": "138 0013 8000",
         "contact_email": "",
         "category": str(factories.category("employment").pk),
+        "appeal_type": "help",
         "urgency": "normal",
         "urgency_reason": "",
         "title": "招不到熟练焊工",

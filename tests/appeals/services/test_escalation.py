@@ -20,6 +20,13 @@ from tests import factories
 SH = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.fixture(autouse=True)
+def _ordinary_catch_all_reply_limit(db):
+    """These tests count on the DOMAIN.md ordinary reply limit (5 working days): the reply limits
+    by appeal type, tested in tests/routing/test_appeal_types.py, are switched off here."""
+    factories.switch_off_type_deadline_policies()
+
+
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SH)
 
