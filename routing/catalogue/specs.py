@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from routing.decisions import keyword_list
@@ -63,7 +63,7 @@ def text(max_length: int) -> CellParser:
         value = cell_text(raw)
         if len(value) > max_length:
             raise CellError(
-                gettext_now("内容过长：最多 %(max)d 个字符，现有 %(len)d 个。") % {"max": max_length, "len": len(value)}
+                gettext("内容过长：最多 %(max)d 个字符，现有 %(len)d 个。") % {"max": max_length, "len": len(value)}
             )
         return value
 
@@ -78,7 +78,7 @@ def slug(max_length: int = 50) -> CellParser:
         value = cell_text(raw)
         if value and (not _SLUG.match(value) or len(value) > max_length):
             raise CellError(
-                gettext_now("代码“%(value)s”无效：只能用英文字母、数字、连字符和下划线，最多 %(max)d 个字符。")
+                gettext("代码“%(value)s”无效：只能用英文字母、数字、连字符和下划线，最多 %(max)d 个字符。")
                 % {"value": value, "max": max_length}
             )
         return value
@@ -91,7 +91,7 @@ def division_code() -> CellParser:
         value = cell_text(raw)
         if value and not re.fullmatch(r"\d{6}", value):
             raise CellError(
-                gettext_now("行政区划代码“%(value)s”无效：应为6位数字（GB/T 2260），如 440606。") % {"value": value}
+                gettext("行政区划代码“%(value)s”无效：应为6位数字（GB/T 2260），如 440606。") % {"value": value}
             )
         return value
 
@@ -106,15 +106,15 @@ def integer(
         if not value:
             if optional or default is not None:
                 return default
-            raise CellError(gettext_now("必填，不能为空。"))
+            raise CellError(gettext("必填，不能为空。"))
         try:
             number = int(value)
         except ValueError:
-            raise CellError(gettext_now("“%(value)s”不是整数。") % {"value": value}) from None
+            raise CellError(gettext("“%(value)s”不是整数。") % {"value": value}) from None
         if duration and number <= 0:
-            raise CellError(gettext_now("时限必须大于零，现为 %(value)d。") % {"value": number})
+            raise CellError(gettext("时限必须大于零，现为 %(value)d。") % {"value": number})
         if number < minimum:
-            raise CellError(gettext_now("不能小于 %(min)d，现为 %(value)d。") % {"min": minimum, "value": number})
+            raise CellError(gettext("不能小于 %(min)d，现为 %(value)d。") % {"min": minimum, "value": number})
         return number
 
     return CellParser("integer", parse, format=lambda value: "" if value is None else str(value))
@@ -135,7 +135,7 @@ def boolean(default: bool) -> CellParser:
             return True
         if value in _FALSE:
             return False
-        raise CellError(gettext_now("“%(value)s”不是“是”或“否”。") % {"value": value})
+        raise CellError(gettext("“%(value)s”不是“是”或“否”。") % {"value": value})
 
     return CellParser(
         "boolean", parse, format=lambda value: "是" if value else "否", choices=(("是", "yes"), ("否", "no"))
@@ -152,7 +152,7 @@ def choice(
         if not value:
             if blank or default:
                 return default
-            raise CellError(gettext_now("必填，不能为空。"))
+            raise CellError(gettext("必填，不能为空。"))
         for code, label in choices:
             if value.lower() in {str(code).lower(), str(label).lower()}:
                 return str(code)
@@ -164,9 +164,9 @@ def choice(
                     return str(code)
         accepted = "、".join(str(code) for code, _label in choices)
         message = (
-            gettext_now("未知的时限单位“%(value)s”，可用：%(accepted)s。")
+            gettext("未知的时限单位“%(value)s”，可用：%(accepted)s。")
             if unit
-            else gettext_now("“%(value)s”不是可用的取值，可用：%(accepted)s。")
+            else gettext("“%(value)s”不是可用的取值，可用：%(accepted)s。")
         )
         raise CellError(message % {"value": value, "accepted": accepted})
 
@@ -244,7 +244,7 @@ class SheetSpec:
 
 
 def _max(model: type[models.Model], name: str) -> int:
-    return int(model._meta.get_field(name).max_length or 0)
+    return int(getattr(model._meta.get_field(name), "max_length", 0) or 0)
 
 
 URGENCY_CHOICES = (("normal", _("一般")), ("urgent", _("紧急")))
@@ -342,8 +342,20 @@ def _duration(name: str, example: str, default_unit: str) -> tuple[Column, Colum
     """A time limit's value and unit columns, headed with the model's own field names."""
     value, unit = (DeadlinePolicy._meta.get_field(f"{name}_{part}") for part in ("value", "unit"))
     return (
-        Column(value.name, value.verbose_name, integer(duration=True), required=True, example=example),
-        Column(unit.name, unit.verbose_name, choice(_UNITS, unit=True), required=True, example=default_unit),
+        Column(
+            value.name,
+            getattr(value, "verbose_name", value.name),
+            integer(duration=True),
+            required=True,
+            example=example,
+        ),
+        Column(
+            unit.name,
+            getattr(unit, "verbose_name", unit.name),
+            choice(_UNITS, unit=True),
+            required=True,
+            example=default_unit,
+        ),
     )
 
 
