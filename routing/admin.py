@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import HistoricalChanges
 
 from routing.catalogue import admin_views as catalogue_views
 from routing.models import Bureau, BureauType, Category, Region, RoutingRule, StaffProfile
@@ -190,8 +191,13 @@ def generic_admin_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
 
 
 def register_remaining_models(app_label: str, site: admin.AdminSite = admin.site) -> None:
-    """Register every model of ``app_label`` that has no admin yet with ``generic_admin_for``."""
+    """Register every model of ``app_label`` that has no admin yet with ``generic_admin_for``.
+
+    History tables (django-simple-history) are left out: they are read on each row's history page.
+    """
     for model in apps.get_app_config(app_label).get_models():
+        if issubclass(model, HistoricalChanges):
+            continue
         if not site.is_registered(model):
             site.register(model, generic_admin_for(model))
 
