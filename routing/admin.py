@@ -12,13 +12,23 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import HistoricalChanges
 
+from routing.catalogue import admin_views as catalogue_views
 from routing.models import Bureau, BureauType, Category, Region, RoutingRule, StaffProfile
 
 
+class CatalogueAdmin(SimpleHistoryAdmin):
+    """The routing configuration's admins: change history (who, when, what) and the catalogue buttons."""
+
+    change_list_template = "admin/routing/catalogue_change_list.html"
+
+
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(CatalogueAdmin):
     list_display = ["name", "name_en", "code", "division_code", "level", "parent", "sort_order", "is_active"]
     list_filter = ["level", "is_active", "parent"]
     list_editable = ["sort_order", "is_active"]
@@ -29,14 +39,14 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(BureauType)
-class BureauTypeAdmin(admin.ModelAdmin):
+class BureauTypeAdmin(CatalogueAdmin):
     list_display = ["name", "name_en", "code", "duty"]
     search_fields = ["name", "name_en", "code"]
     ordering = ["code"]
 
 
 @admin.register(Bureau)
-class BureauAdmin(admin.ModelAdmin):
+class BureauAdmin(CatalogueAdmin):
     list_display = [
         "name",
         "region",
@@ -60,7 +70,7 @@ class BureauAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CatalogueAdmin):
     list_display = ["name", "name_en", "code", "default_bureau_type", "is_other", "sort_order", "is_active"]
     list_filter = ["default_bureau_type", "is_other", "is_active"]
     list_editable = ["sort_order", "is_active"]
@@ -71,7 +81,17 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(CatalogueAdmin):
+    def get_urls(self):
+        # The dispatch catalogue's pages live under the rules (the admin has no app-level views).
+        view = self.admin_site.admin_view
+        return [
+            path("catalogue/", view(catalogue_views.catalogue_view), name="routing_catalogue"),
+            path("catalogue/apply/", view(catalogue_views.catalogue_apply_view), name="routing_catalogue_apply"),
+            path("catalogue/export/", view(catalogue_views.export_view), name="routing_catalogue_export"),
+            *super().get_urls(),
+        ]
+
     list_display = [
         "name",
         "priority",
@@ -181,8 +201,13 @@ def generic_admin_for(model: type[models.Model]) -> type[admin.ModelAdmin]:
 
 
 def register_remaining_models(app_label: str, site: admin.AdminSite = admin.site) -> None:
-    """Register every model of ``app_label`` that has no admin yet with ``generic_admin_for``."""
+    """Register every model of ``app_label`` that has no admin yet with ``generic_admin_for``.
+
+    History tables (django-simple-history) are left out: they are read on each row's history page.
+    """
     for model in apps.get_app_config(app_label).get_models():
+        if issubclass(model, HistoricalChanges):
+            continue
         if not site.is_registered(model):
             site.register(model, generic_admin_for(model))
 
@@ -201,7 +226,7 @@ for _model in (DeadlinePolicy, HolidayOverride, ClassifierModel, TrainingExample
 
 
 @admin.register(DeadlinePolicy)
-class DeadlinePolicyAdmin(admin.ModelAdmin):
+class DeadlinePolicyAdmin(CatalogueAdmin):
     list_display = ["__str__", "sign_for", "reply", "first_contact", "max_extensions", "rehandle", "is_active"]
     list_filter = ["is_active", "appeal_type", "urgency", "category"]
     list_select_related = ["category"]
@@ -248,7 +273,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(HolidayOverride)
-class HolidayOverrideAdmin(admin.ModelAdmin):
+class HolidayOverrideAdmin(SimpleHistoryAdmin):
     list_display = ["date", "is_working_day", "note"]
     list_editable = ["is_working_day", "note"]
     list_filter = ["is_working_day"]

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from routing.appeal_types import AppealType
 
@@ -63,6 +64,9 @@ class Region(BilingualNameMixin):
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["sort_order", "code"]
         verbose_name = _("地区")
@@ -79,6 +83,9 @@ class BureauType(BilingualNameMixin):
 
     code = models.SlugField(_("代码"), max_length=50, unique=True)
     duty = models.CharField(_("职责说明"), max_length=300, blank=True)
+
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -112,6 +119,9 @@ class Bureau(BilingualNameMixin):
     contact_address = models.CharField(_("对外联系地址"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["region__sort_order", "bureau_type__code"]
         verbose_name = _("承办单位")
@@ -135,6 +145,9 @@ class Category(BilingualNameMixin):
     is_other = models.BooleanField(_("为“其他”类别"), default=False)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -175,6 +188,9 @@ class RoutingRule(models.Model):
         BureauType, verbose_name=_("承办部门类型"), on_delete=models.PROTECT, related_name="rules"
     )
     is_active = models.BooleanField(_("启用"), default=True)
+
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["priority", "id"]
@@ -274,6 +290,9 @@ class DeadlinePolicy(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
     note = models.CharField(_("依据/说明"), max_length=200, blank=True)
 
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["category__sort_order", "appeal_type", "urgency", "id"]
         verbose_name = _("时限规则")
@@ -302,6 +321,9 @@ class HolidayOverride(models.Model):
         _("是工作日"), help_text=_("勾选表示这一天上班（如调休补班），不勾选表示放假。")
     )
     note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    # Who changed what, when (admin history page; catalogue imports record their file name).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date"]

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django_fsm",
     # Database triggers that refuse UPDATE/DELETE of audit rows on PostgreSQL (appeals.AppealEvent).
     "pgtrigger",
+    # Change history of the routing configuration (who, when, before/after), shown in the admin.
+    "simple_history",
     "routing",
     "appeals",
     # API clients (channel partners' keys, stored hashed) for the /api/ submission channel.
@@ -104,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Two-step login (django-otp): request.user.is_verified(); administrators must have it.
     "django_otp.middleware.OTPMiddleware",
+    # Records the signed-in user on history rows written during a request (routing configuration).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "appeals.console.two_factor.RequireTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
