@@ -78,7 +78,7 @@ def test_a_changed_row_shows_before_and_after_and_applies_with_history(configure
     rule = find_row(sheets[RULES], "name", "顺德招工")
     set_cell(sheets[RULES], rule, "priority", "20")
     set_cell(sheets[RULES], rule, "keywords", "招工，缺工")
-    sheets[RULES].append(["佛山融资", "60", "financing", "440600", "", "", "hrss", "是"])
+    sheets[RULES].append(["佛山融资", "60", "financing", "440600", "", "", "", "hrss", "是"])
     raw = read_catalogue(workbook_bytes(sheets))
     checked = check_catalogue(raw)
     assert checked.errors == []
@@ -123,16 +123,16 @@ def test_a_sheet_left_out_is_unchanged(configured, admin_user):
 def test_every_error_is_reported_with_its_row_and_nothing_changes(configured, admin_user):
     sheets = sheets_of(export_xlsx())
     header = sheets[RULES][0]
-    assert len(header) == 8
+    assert len(header) == 9
     first = len(sheets[RULES]) + 1  # the spreadsheet row of the first appended rule
     rule_row = sheets[RULES].index(find_row(sheets[RULES], "name", "顺德招工")) + 1
     sheets[RULES] += [
-        ["未知地区", "10", "employment", "449999", "", "", "hrss", "是"],  # row 3: unknown region code
-        ["没有承办单位", "10", "financing", "440600", "", "", "finance", "是"],  # row 4: no finance bureau in Foshan
-        ["重叠规则", "30", "employment", "440606", "用工、招工", "", "hrss", "是"],  # row 5: overlaps row 2
-        ["未知部门", "10", "", "", "", "", "nosuchtype", "是"],  # row 6: unknown bureau type
-        ["顺德招工", "10", "", "", "", "", "hrss", "是"],  # row 7: duplicate name
-        [None, "10", "", "", "", "", "hrss", "是"],  # row 8: missing name
+        ["未知地区", "10", "employment", "449999", "", "", "", "hrss", "是"],  # row 3: unknown region code
+        ["没有承办单位", "10", "financing", "440600", "", "", "", "finance", "是"],  # row 4: no finance bureau in Foshan
+        ["重叠规则", "30", "employment", "440606", "用工、招工", "", "", "hrss", "是"],  # row 5: overlaps row 2
+        ["未知部门", "10", "", "", "", "", "", "nosuchtype", "是"],  # row 6: unknown bureau type
+        ["顺德招工", "10", "", "", "", "", "", "hrss", "是"],  # row 7: duplicate name
+        [None, "10", "", "", "", "", "", "hrss", "是"],  # row 8: missing name
     ]
     policy = sheets[POLICIES][1]
     set_cell(sheets[POLICIES], policy, "reply_value", "0")
@@ -161,7 +161,7 @@ def test_error_messages_in_english(configured, settings):
     from django.utils import translation
 
     sheets = sheets_of(export_xlsx())
-    sheets[RULES].append(["x", "10", "", "449999", "", "", "hrss", "是"])
+    sheets[RULES].append(["x", "10", "", "449999", "", "", "", "hrss", "是"])
     with translation.override("en"):
         checked = check_catalogue(read_catalogue(workbook_bytes(sheets)))
         assert "Unknown region code “449999”" in str(checked.errors[0])
@@ -239,7 +239,7 @@ def test_command_exit_codes(configured, tmp_path):
     call_command("catalogue", "import", str(path), stdout=io.StringIO())
     assert RoutingRule.objects.get(name="顺德招工").priority == 7
 
-    sheets[RULES].append(["坏规则", "10", "", "449999", "", "", "hrss", "是"])
+    sheets[RULES].append(["坏规则", "10", "", "449999", "", "", "", "hrss", "是"])
     path.write_bytes(workbook_bytes(sheets))
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was changed"):
@@ -262,3 +262,18 @@ def test_the_command_via_subprocess_exits_non_zero_on_errors(configured, tmp_pat
     with pytest.raises(CommandError) as excinfo:
         call_command("catalogue", "import", str(path), stdout=io.StringIO(), stderr=io.StringIO())
     assert excinfo.value.returncode == 1
+
+
+def test_appeal_type_is_a_rule_condition_and_a_policy_key(configured, admin_user):
+    sheets = sheets_of(export_xlsx())
+    policies = sheets[POLICIES]
+    assert {row[column_index(policies, "appeal_type")] for row in policies[1:]} >= {"enquiry", "complaint"}
+    rule = find_row(sheets[RULES], "name", "顺德招工")
+    set_cell(sheets[RULES], rule, "appeal_type", "complaint")
+    raw = read_catalogue(workbook_bytes(sheets))
+    checked = check_catalogue(raw)
+    assert checked.errors == []
+    [changed] = next(s for s in checked.preview.sheets if s.spec.key == "rules").changed
+    assert {(c.column.field, c.before, c.after) for c in changed.changes} == {("appeal_type", "", "complaint")}
+    catalogue_apply(raw=raw, user=admin_user, filename="types.xlsx")
+    assert RoutingRule.objects.get(name="顺德招工").appeal_type == "complaint"

@@ -61,7 +61,7 @@ def test_upload_preview_apply(admin_client, admin_user, rule):
 
 def test_errors_are_listed_and_there_is_no_apply_button(admin_client, rule):
     sheets = sheets_of(export_xlsx())
-    sheets[RULES].append(["坏规则", "10", "", "449999", "", "", "hrss", "是"])
+    sheets[RULES].append(["坏规则", "10", "", "449999", "", "", "", "hrss", "是"])
     body = _upload(admin_client, workbook_bytes(sheets)).content.decode()
     assert "未知的地区代码“449999”" in body
     assert "导入不会做任何修改" in body
@@ -81,7 +81,7 @@ def test_non_workbook_and_oversized_uploads(admin_client, settings, rule):
 
 def test_the_preview_in_english(admin_client, rule):
     sheets = sheets_of(export_xlsx())
-    sheets[RULES].append(["bad", "10", "", "449999", "", "", "hrss", "是"])
+    sheets[RULES].append(["bad", "10", "", "449999", "", "", "", "hrss", "是"])
     response = admin_client.post(
         URL, {"file": SimpleUploadedFile("c.xlsx", workbook_bytes(sheets))}, HTTP_ACCEPT_LANGUAGE="en"
     )
