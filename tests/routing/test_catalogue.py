@@ -128,7 +128,7 @@ def test_every_error_is_reported_with_its_row_and_nothing_changes(configured, ad
     rule_row = sheets[RULES].index(find_row(sheets[RULES], "name", "顺德招工")) + 1
     sheets[RULES] += [
         ["未知地区", "10", "employment", "449999", "", "", "", "hrss", "是"],  # row 3: unknown region code
-        ["没有承办单位", "10", "financing", "440600", "", "", "", "finance", "是"],  # row 4: no finance bureau in Foshan
+        ["没有承办单位", "10", "financing", "440600", "", "", "", "finance", "是"],  # row 4: no finance bureau (Foshan)
         ["重叠规则", "30", "employment", "440606", "用工、招工", "", "", "hrss", "是"],  # row 5: overlaps row 2
         ["未知部门", "10", "", "", "", "", "", "nosuchtype", "是"],  # row 6: unknown bureau type
         ["顺德招工", "10", "", "", "", "", "", "hrss", "是"],  # row 7: duplicate name
