@@ -16,12 +16,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def merged(triaged, city, dispatcher):
+    other = factories.category("other")
     master = factories.submit(
-        region=city, category=factories.category("other"), title="主诉求", enterprise_name="佛山市顺德区美的电器有限公司"
-    ).appeal
+        region=city, category=other, title="主诉求", enterprise_name="佛山市顺德区美的电器有限公司"
+    )
     follower = factories.submit(
-        region=city, category=factories.category("other"), title="重复诉求", enterprise_name="佛山市南海区某某五金有限公司"
-    ).appeal
+        region=city, category=other, title="重复诉求", enterprise_name="佛山市南海区某某五金有限公司"
+    )
+    master, follower = master.appeal, follower.appeal
     services.appeal_merge(appeal_id=follower.pk, user=dispatcher, master_id=master.pk)
     return Appeal.objects.get(pk=master.pk), Appeal.objects.get(pk=follower.pk)
 
