@@ -145,7 +145,10 @@ def explain_routing(explanation: dict[str, Any] | None, *, text: str = "") -> li
             "words": detected.get("words", ""),
             "region": _region_name(detected.get("region")),
         }
-        sentences.append(_("从%(source)s中识别出地区“%(words)s”（%(region)s）。") % words)
+        if words["region"] and words["region"] != words["words"]:
+            sentences.append(_("从%(source)s中识别出地区“%(words)s”（%(region)s）。") % words)
+        else:
+            sentences.append(_("从%(source)s中识别出地区“%(words)s”。") % words)
     if data.get("region_conflict"):
         sentences.append(_("所选地区与企业名称或内容中的地区不一致，交分拨员确认。"))
     if data.get("routed_region"):
