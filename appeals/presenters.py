@@ -100,7 +100,13 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         detail = event.reason
     elif kind == "merged":
         text = _("诉求与同一问题的其他诉求合并办理，答复会在这里显示。")
-    elif kind in ("deadline_urged", "deadline_supervised"):
+    elif kind == "unmerged":
+        text = _("经核实，您的诉求与其他诉求并非同一问题，已撤销合并，将单独办理。")
+    elif kind == "master_outcome":
+        text = _("与您的诉求合并办理的诉求 %(number)s 已有办理结果。") % {
+            "number": data.get("master_tracking_number", "")
+        }
+    elif kind in ("deadline_urged", "deadline_supervised", "supervisor_urged", "supervisor_supervised"):
         text = _("平台已督促承办单位抓紧办理。")
     if not text:
         return None

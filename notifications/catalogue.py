@@ -59,6 +59,23 @@ EVENTS: dict[str, EventSpec] = {
         appellant=(EMAIL, SMS),
     ),
     "appeal.withdrawn": EventSpec(_("诉求人已撤回诉求"), audiences=("officer",)),
+    # 并单: the merged appeal's appellant hears that it was merged, undone, and the master's outcome.
+    "appeal.merged": EventSpec(_("诉求已并入同一问题的诉求"), appellant=(EMAIL, SMS)),
+    "appeal.unmerged": EventSpec(_("诉求已撤销并单，单独办理"), appellant=(EMAIL, SMS)),
+    "appeal.master_outcome": EventSpec(_("并单的主诉求有了结果"), appellant=(EMAIL, SMS)),
+    # 催办 and 督办 by a supervisor, with their note.
+    "supervision.urged": EventSpec(
+        _("督办员催办"),
+        audiences=("officer", "bureau_leads"),
+        staff_defaults=frozenset({INBOX, EMAIL}),
+        staff_channels=(INBOX, EMAIL, SMS),
+    ),
+    "supervision.supervised": EventSpec(
+        _("督办员督办"),
+        audiences=("officer", "bureau_leads"),
+        staff_defaults=frozenset({INBOX, EMAIL}),
+        staff_channels=(INBOX, EMAIL, SMS),
+    ),
     "extension.requested": EventSpec(_("延期申请等待审批"), audiences=("dispatchers",)),
     "extension.decided": EventSpec(_("延期申请已审批"), audiences=("requester",), appellant=(EMAIL, SMS)),
     "message.appellant": EventSpec(_("诉求人补充了信息"), audiences=("officer",)),

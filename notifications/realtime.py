@@ -36,11 +36,12 @@ DISPATCH_EVENTS = frozenset(
         "appeal.returned",
         "appeal.rejected",
         "appeal.merged",
+        "appeal.unmerged",
         "extension.requested",
         "extension.decided",
     }
 )
-SUPERVISION_EVENTS = frozenset({"appeal.reopened"})
+SUPERVISION_EVENTS = frozenset({"appeal.reopened", "supervision.urged", "supervision.supervised"})
 
 
 def snapshot(

@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals import services
+from appeals.event_labels import event_label
 from appeals.models import (
     Appeal,
     AppealEvent,
@@ -34,13 +36,28 @@ from appeals.admin.common import (
     ReasonForm,
     ServiceActionsMixin,
 )
+from routing.explain import explain_routing
 
 
 class EventInline(ReadOnlyInline):
     model = AppealEvent
-    fields = ["seq", "kind", "actor_kind", "actor_label", "from_state", "to_state", "reason", "created_at", "hash"]
+    fields = [
+        "seq",
+        "kind_label",
+        "actor_kind",
+        "actor_label",
+        "from_state",
+        "to_state",
+        "reason",
+        "created_at",
+        "hash",
+    ]
     ordering = ["seq"]
     verbose_name_plural = gettext_lazy("办理记录（审计链，只读）")
+
+    @admin.display(description=gettext_lazy("事件"))
+    def kind_label(self, event: AppealEvent) -> str:
+        return event_label(event.kind, event.data)
 
 
 class MessageInline(ReadOnlyInline):
@@ -155,7 +172,7 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
                     "bureau",
                     "officer",
                     "routing_rule",
-                    "routing_explanation",
+                    "routing_explanation_text",
                     "suggested_category",
                     "category_confidence",
                     "category_disputed",
@@ -227,7 +244,13 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [
             f.name for f in Appeal._meta.concrete_fields if f.name not in ("id", "access_code_hash", "idempotency_key")
-        ] + ["enterprise_now"]
+        ] + ["enterprise_now", "routing_explanation_text"]
+
+    @admin.display(description=gettext_lazy("分拨说明"))
+    def routing_explanation_text(self, obj: Appeal) -> str:
+        """The stored routing decision in sentences (the console's wording), not its JSON."""
+        sentences = explain_routing(obj.routing_explanation, text=f"{obj.title}\n{obj.description}")
+        return format_html_join(mark_safe("<br>"), "{}", ((sentence,) for sentence in sentences))
 
     @admin.display(description=gettext_lazy("企业资料现状"))
     def enterprise_now(self, obj: Appeal) -> str:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals import services
+from appeals.event_labels import event_label
 from appeals.models import (
     AppealEvent,
     AppealMessage,
@@ -35,7 +36,7 @@ class AppealEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "appeal_number",
         "seq",
-        "kind",
+        "kind_label",
         "actor_kind",
         "actor_label",
         "from_state",
@@ -67,6 +68,10 @@ class AppealEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("受理编号"), ordering="appeal__tracking_number")
     def appeal_number(self, event: AppealEvent) -> str:
         return event.appeal.tracking_number
+
+    @admin.display(description=gettext_lazy("事件"), ordering="kind")
+    def kind_label(self, event: AppealEvent) -> str:
+        return f"{event_label(event.kind, event.data)} ({event.kind})"
 
     @admin.display(description=gettext_lazy("哈希"))
     def short_hash(self, event: AppealEvent) -> str:

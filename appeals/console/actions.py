@@ -97,6 +97,28 @@ def _bureaus(*, exclude_current: bool = False) -> Callable[[forms.Form, Appeal],
     return prepare
 
 
+class _ArbitrationBureauField(forms.ModelChoiceField):
+    """The bureau that returned the appeal is named as such: choosing it keeps the appeal there."""
+
+    returning_bureau_id: int | None = None
+
+    def label_from_instance(self, obj: Any) -> str:
+        if obj.pk == self.returning_bureau_id:
+            return _("%(bureau)s（原承办单位：维持派单，退单不成立）") % {"bureau": obj.display_name}
+        return str(obj.display_name)
+
+
+def _arbitration_bureaus(form: forms.Form, appeal: Appeal) -> None:
+    _bureaus()(form, appeal)
+    field = form.fields["bureau"]
+    assert isinstance(field, forms.ModelChoiceField)
+    keeper = _ArbitrationBureauField(
+        queryset=field.queryset, label=field.label, empty_label=field.empty_label, initial=appeal.bureau_id
+    )
+    keeper.returning_bureau_id = appeal.bureau_id
+    form.fields["bureau"] = keeper
+
+
 def _officers(form: forms.Form, appeal: Appeal) -> None:
     field = form.fields["officer"]
     assert isinstance(field, forms.ModelChoiceField)
@@ -250,6 +272,8 @@ def _arbitrate(c: Call) -> str:
     services.appeal_arbitrate_return(
         appeal_id=c.appeal.pk, user=c.user, bureau_id=bureau.pk, ruling=c.data["note"], expected_version=c.version
     )
+    if bureau.pk == c.appeal.bureau_id:
+        return _("已维持原承办单位%(bureau)s：退单不成立，诉求已退回该单位签收办理。") % {"bureau": bureau.display_name}
     return _("已改派至%(bureau)s。") % {"bureau": bureau.display_name}
 
 
@@ -281,6 +305,27 @@ def _correct_type(c: Call) -> str:
         expected_version=c.version,
     )
     return _("诉求类型已更正为“%(type)s”。") % {"type": appeal.get_appeal_type_display()}
+
+
+def _unmerge(c: Call) -> str:
+    services.appeal_unmerge(appeal_id=c.appeal.pk, user=c.user, reason=c.data["reason"], expected_version=c.version)
+    return _("已撤销并单，诉求回到待分拨队列，诉求人会收到通知。")
+
+
+def _urge(c: Call) -> str:
+    services.appeal_supervisor_urge(appeal_id=c.appeal.pk, user=c.user, note=c.data["note"], expected_version=c.version)
+    return _("已催办，承办人和本单位负责人会收到通知。")
+
+
+def _supervise(c: Call) -> str:
+    services.appeal_supervisor_supervise(
+        appeal_id=c.appeal.pk, user=c.user, note=c.data["note"], expected_version=c.version
+    )
+    return _("已列入督办，承办人和本单位负责人会收到通知。")
+
+
+def _supervisable(appeal: Appeal, user: Any, transitions: set[str]) -> bool:
+    return perms.is_supervisor(user) and appeal.state in services.SUPERVISED_STATES
 
 
 def _reject(c: Call) -> str:
@@ -329,7 +374,14 @@ ACTIONS: list[Action] = [
     ),
     Action("return", F.ReasonForm, _transition("return_to_dispatch"), _return),
     Action("dispatch", F.BureauChoiceForm, _transition("dispatch"), _dispatch, prepare=_bureaus(), from_board=True),
-    Action("arbitrate", F.ArbitrateForm, _transition("redispatch"), _arbitrate, prepare=_bureaus(), from_board=True),
+    Action(
+        "arbitrate",
+        F.ArbitrateForm,
+        _transition("redispatch"),
+        _arbitrate,
+        prepare=_arbitration_bureaus,
+        from_board=True,
+    ),
     Action(
         "reroute",
         F.RerouteForm,
@@ -338,6 +390,19 @@ ACTIONS: list[Action] = [
         prepare=_bureaus(exclude_current=True),
     ),
     Action("merge", F.MergeForm, lambda a, u, t: "merge" in t and a.state == S.TRIAGE, _merge, from_board=True),
+    Action(
+        "unmerge",
+        F.UnmergeForm,
+        lambda a, u, t: perms.is_dispatcher(u) and services.can_unmerge(a),
+        _unmerge,
+    ),
+    Action("urge", F.SupervisorNoteForm, _supervisable, _urge),
+    Action(
+        "supervise",
+        F.SupervisorNoteForm,
+        lambda a, u, t: _supervisable(a, u, t) and not services.is_supervised(a),
+        _supervise,
+    ),
     Action("reject", F.ReasonForm, lambda a, u, t: "reject" in t and a.state == S.TRIAGE, _reject, from_board=True),
     Action(
         "decide_extension",

@@ -133,7 +133,34 @@ class BureauChoiceForm(VersionedForm):
 
 
 class ArbitrateForm(BureauChoiceForm):
-    note = forms.CharField(label=_("审核意见"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    """退单审核: keep the appeal with the bureau that returned it (the return is overruled), or re-route it."""
+
+    note = forms.CharField(
+        label=_("审核意见"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("选原承办单位即维持派单（退单不成立）；选其他单位即改派。承办单位会看到审核意见。"),
+    )
+
+
+class SupervisorNoteForm(VersionedForm):
+    """催办 and 督办: the supervisor's note goes to the officer and the bureau's leads."""
+
+    note = forms.CharField(
+        label=_("意见"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("承办人和本单位负责人会收到这段话。"),
+    )
+
+
+class UnmergeForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("撤销理由"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("诉求人会收到通知，诉求回到待分拨队列单独办理。"),
+    )
 
 
 class RerouteForm(BureauChoiceForm):

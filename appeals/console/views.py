@@ -26,6 +26,7 @@ from appeals.console.common import is_xhr, page_range, role_home, staff_required
 from appeals.console.forms import QueueFilterForm
 from appeals.models import CannedReply
 from appeals.validators import mask_phone
+from routing.explain import explain_routing
 
 PAGE_SIZE = 25
 
@@ -121,6 +122,11 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),
     }
+    context["followers"] = sc.merged_followers(user=user, appeal=appeal)
+    if perms.is_dispatcher(user) or perms.is_bureau_lead(appeal, user):
+        context["routing_sentences"] = explain_routing(
+            appeal.routing_explanation, text=f"{appeal.title}\n{appeal.description}"
+        )
     if "merge" in available:
         context["duplicates"] = [c.appeal for c in sc.find_duplicates(user=user, appeals=[appeal])[appeal.pk]]
     context.update(extra)

@@ -249,6 +249,12 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         self.merged_into = master
         self.closed_at = at
 
+    @transition(field=state, source=S.MERGED, target=S.TRIAGE, permission=perms.can_dispatch)
+    def unmerge(self) -> None:
+        """撤销并单: a wrongly merged appeal waits for a dispatcher again (``appeal_unmerge``)."""
+        self.merged_into = None
+        self.closed_at = None
+
     @transition(field=state, source=S.DISPATCHED, target=S.HANDLING, permission=perms.is_bureau_handler)
     def sign_for(self, *, officer, at) -> None:
         """An officer of the assigned bureau accepts the appeal (签收)."""

@@ -41,7 +41,14 @@ from appeals.selectors.deadlines import (
     first_contact_due,
     running_deadline,
 )
-from appeals.selectors.duplicates import DuplicateCandidate, duplicate_candidates, find_duplicates
+from appeals.selectors.duplicates import (
+    DuplicateCandidate,
+    MergedFollower,
+    duplicate_candidates,
+    find_duplicates,
+    mask_enterprise_name,
+    merged_followers,
+)
 from appeals.selectors.queues import (
     BUREAU_QUEUES,
     DEFAULT_SORT,
@@ -65,6 +72,7 @@ __all__ = [
     "SORTS",
     "Clock",
     "DuplicateCandidate",
+    "MergedFollower",
     "QueueFilters",
     "Row",
     "TimelineEntry",
@@ -89,6 +97,8 @@ __all__ = [
     "find_duplicates",
     "first_contact_due",
     "followup_allowed",
+    "mask_enterprise_name",
+    "merged_followers",
     "nav_counts",
     "overdue_board",
     "pending_extensions",

@@ -1,7 +1,8 @@
 """Possible duplicates (并单 candidates): one detector for the appeal page and the dispatcher's board.
 
 Two appeals look like duplicates when they were filed within ``ROUTING["DUPLICATE_WINDOW_DAYS"]``
-of each other, neither is merged, rejected or withdrawn, and
+of each other, the candidate is still open (``OPEN_STATES``: a replied, closed, withdrawn, rejected
+or merged appeal is no place to merge into — ``appeal_merge`` refuses it too), and
 
 * they come from the **same enterprise** (credit code) and their texts (title and description)
   are at least ``DUPLICATE_MIN_SIMILARITY`` alike; or, where the caller asks for it (the
@@ -24,12 +25,12 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from appeals.models import Appeal, AppealState
+from appeals import permissions as perms
+from appeals.models import OPEN_STATES, Appeal, AppealState
 from appeals.selectors.access import appeal_queryset_for_user
 from routing.classifier import routing_setting
 
 S = AppealState
-NOT_CANDIDATES = (S.MERGED, S.REJECTED, S.WITHDRAWN)
 # Most appeals compared per request (the newest in the window); bounds the work on a busy day.
 POOL_LIMIT = 5000
 
@@ -66,7 +67,7 @@ def find_duplicates(
     scoped = (
         appeal_queryset_for_user(user=user)
         .filter(submitted_at__range=(start, end))
-        .exclude(state__in=NOT_CANDIDATES)
+        .filter(state__in=OPEN_STATES)
         .select_related(None)
         .order_by("-submitted_at", "-id")
     )
@@ -110,3 +111,50 @@ def duplicate_candidates(
     A dispatcher merges one into the other with ``appeals.services.appeal_merge``.
     """
     return find_duplicates(user=user, appeals=[appeal], other_enterprises=False, days=days, limit=limit)[appeal.pk]
+
+
+@dataclass(frozen=True)
+class MergedFollower:
+    appeal: Appeal
+    enterprise: str  # masked unless the user may open the follower
+    visible: bool
+
+
+def mask_enterprise_name(name: str) -> str:
+    """An enterprise name with its distinctive middle hidden: 佛山市顺德区某某电器有限公司 → 佛山***有限公司."""
+    name = name or ""
+    if len(name) <= 4:
+        return name[:1] + "*" * max(len(name) - 1, 0)
+    tail = 4 if len(name) > 8 else 1
+    return name[:2] + "***" + name[-tail:]
+
+
+def merged_followers(*, user: Any, appeal: Appeal) -> list[MergedFollower]:
+    """The appeals merged into ``appeal`` (并单), oldest first, for its staff page.
+
+    A user who may open a follower (dispatchers, supervisors) sees its enterprise name; bureau
+    staff of the master see it masked (the follower was filed by another enterprise) and no link.
+    """
+    followers = list(
+        Appeal.objects.filter(merged_into=appeal, state=S.MERGED)
+        .only("id", "tracking_number", "title", "enterprise_name", "submitted_at", "state", "merged_into_id")
+        .order_by("submitted_at", "id")
+    )
+    if not followers:
+        return []
+    see_all = perms.can_view_all_appeals(user)
+    visible = (
+        {f.pk for f in followers}
+        if see_all
+        else set(
+            appeal_queryset_for_user(user=user).filter(pk__in=[f.pk for f in followers]).values_list("pk", flat=True)
+        )
+    )
+    return [
+        MergedFollower(
+            appeal=f,
+            enterprise=f.enterprise_name if f.pk in visible else mask_enterprise_name(f.enterprise_name),
+            visible=f.pk in visible,
+        )
+        for f in followers
+    ]

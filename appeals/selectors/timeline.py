@@ -1,7 +1,7 @@
 """The staff timeline of an appeal: audit events and messages in time order, with labels.
 
-``EVENT_LABELS`` names every kind of audit event the services write (``appeals.services``); a
-kind without a label shows its code, so a new kind is visible rather than hidden.
+Event kinds are named by ``appeals.event_labels`` (one table for the timeline, console and admin);
+a kind without a label shows its code, so a new kind is visible rather than hidden.
 """
 
 from __future__ import annotations
@@ -10,45 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
+from appeals.event_labels import EVENT_LABELS, event_label
 from appeals.models import Appeal, AppealEvent, AppealState
 
-EVENT_LABELS: dict[str, Any] = {
-    "submitted": _("提交诉求"),
-    "triage": _("进入待分拨"),
-    "dispatched": _("派单"),
-    "redispatched": _("改派"),
-    "signed_for": _("签收"),
-    "returned": _("退单"),
-    "review_requested": _("提交审核"),
-    "sent_back": _("退回修改"),
-    "replied": _("答复"),
-    "closed": _("办结"),
-    "reopened": _("重办"),
-    "withdrawn": _("撤回"),
-    "rejected": _("不予受理"),
-    "merged": _("并单"),
-    "extension_requested": _("申请延期"),
-    "extension_approved": _("批准延期"),
-    "extension_refused": _("不批准延期"),
-    "deadline_warning": _("临期预警"),
-    "deadline_urged": _("催办"),
-    "deadline_supervised": _("督办"),
-    "first_contact_overdue": _("首次联系超时提醒"),
-    "rerouted": _("改派"),
-    "assignment_skipped": _("未能自动分配承办人"),
-    "clock_paused": _("暂停计时"),
-    "clock_resumed": _("恢复计时"),
-    "master_outcome": _("主诉求有了结果"),
-    "followup_rated": _("追加评价"),
-    "reassigned": _("改派承办人"),
-    "assigned": _("分配承办人"),
-    "cohandling_invited": _("邀请协办"),
-    "cohandling_submitted": _("提交协办意见"),
-    "cohandling_declined": _("拒绝协办"),
-    "appeal_type_corrected": _("更正诉求类型"),
-}
+__all__ = ["EVENT_LABELS", "TimelineEntry", "appeal_timeline"]
 
 
 @dataclass
@@ -73,7 +38,7 @@ def appeal_timeline(*, appeal: Appeal) -> list[TimelineEntry]:
             kind="event",
             internal=False,
             item=e,
-            label=str(EVENT_LABELS.get(e.kind, e.kind)),
+            label=event_label(e.kind, e.data),
             state_label=str(AppealState(e.to_state).label) if e.to_state in AppealState.values else "",
         )
         for e in events

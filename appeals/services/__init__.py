@@ -39,7 +39,13 @@ from appeals.services.clocks import (
 )
 from appeals.services.cohandling import cohandling_decline, cohandling_invite, cohandling_submit
 from appeals.services.dispatch import appeal_arbitrate_return, appeal_dispatch, appeal_reject, appeal_reroute
-from appeals.services.escalation import run_sweep
+from appeals.services.escalation import (
+    SUPERVISED_STATES,
+    appeal_supervisor_supervise,
+    appeal_supervisor_urge,
+    is_supervised,
+    run_sweep,
+)
 from appeals.services.handling import (
     appeal_approve_reply,
     appeal_return,
@@ -47,7 +53,7 @@ from appeals.services.handling import (
     appeal_sign_for,
     appeal_submit_reply,
 )
-from appeals.services.merging import appeal_merge, notify_merged_followers
+from appeals.services.merging import appeal_merge, appeal_unmerge, can_unmerge, notify_merged_followers
 from appeals.services.messages import appeal_add_message, appeal_provide_information, appeal_request_information
 from appeals.services.privacy import appeal_reveal_phone, attachment_download_record
 from appeals.services.runner import APPELLANT, SYSTEM
@@ -55,6 +61,7 @@ from appeals.services.submission import AppealSubmission, SubmittedAppeal, appea
 
 __all__ = [
     "APPELLANT",
+    "SUPERVISED_STATES",
     "SYSTEM",
     "AppealError",
     "AppealSubmission",
@@ -84,16 +91,21 @@ __all__ = [
     "appeal_sign_for",
     "appeal_submit",
     "appeal_submit_reply",
+    "appeal_supervisor_supervise",
+    "appeal_supervisor_urge",
+    "appeal_unmerge",
     "appeal_withdraw",
     "attachment_download_record",
     "auto_assign",
     "can_correct_type",
+    "can_unmerge",
     "cohandling_decline",
     "cohandling_invite",
     "cohandling_submit",
     "extension_decide",
     "extension_limits",
     "extension_request",
+    "is_supervised",
     "may_request_extension",
     "notify_merged_followers",
     "pause_clock",

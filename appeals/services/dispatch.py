@@ -53,7 +53,15 @@ def appeal_dispatch(
 
     def start_clock(appeal: Appeal) -> None:
         start_dispatch_clock(appeal)
-        appeal.routing_explanation = {"reason": "manual", "by": user.pk}
+        # Keep what routing said (classifier, region notes) and why it did not route: the page explains both.
+        previous = dict(appeal.routing_explanation or {})
+        appeal.routing_explanation = {
+            **previous,
+            "reason": "manual",
+            "triage_reason": previous.get("reason", ""),
+            "by": user.pk,
+            "bureau_name": bureau.name,
+        }
 
     appeal = run_transition(
         appeal_id=appeal_id,
@@ -88,20 +96,38 @@ def appeal_reject(*, appeal_id: int, user: Any, reason: str, expected_version: i
 def appeal_arbitrate_return(
     *, appeal_id: int, user: Any, bureau_id: int, ruling: str, expected_version: int | None = None
 ) -> Appeal:
-    """派单异议审核: re-route a returned appeal, or send it back to the same bureau with a ruling."""
+    """派单异议审核: re-route a returned appeal (改派), or keep it with the bureau that returned it
+    (维持原承办单位: the return is overruled) — ``bureau_id`` is that bureau. Either way with a ruling.
+
+    The event (``redispatched``) and the notice (``appeal.dispatched``) carry ``kept`` so the
+    timeline, the bureau and the appellant read "kept" or "re-routed", not one for the other.
+    """
     ruling = require_text(ruling, _("请填写审核意见。"))
     bureau = _get_bureau(bureau_id)
+    data: dict[str, Any] = {"bureau_id": bureau.pk, "bureau": bureau.name}
+    payload: dict[str, Any] = {}
+
+    def ruling_kind(appeal: Appeal) -> None:
+        kept = appeal.bureau_id == bureau.pk
+        previous = appeal.bureau
+        data.update(
+            kept=kept, from_bureau_id=previous.pk if previous else None, from_bureau=previous.name if previous else ""
+        )
+        payload.update(kept=kept, ruling=ruling)
+
     appeal = run_transition(
         appeal_id=appeal_id,
         transition="redispatch",
         actor=user,
         kind="redispatched",
-        action_label=_("改派"),
+        action_label=_("审核退单"),
         kwargs={"bureau": bureau, "at": timezone.now()},
         reason=ruling,
-        data={"bureau_id": bureau.pk, "bureau": bureau.name},
+        data=data,
+        before=ruling_kind,
         after=start_dispatch_clock,
         event_type="appeal.dispatched",
+        payload=payload,
         expected_version=expected_version,
     )
     return assign_after_dispatch(appeal)
@@ -157,6 +183,7 @@ def appeal_reroute(
         appeal.routing_explanation = {
             **(appeal.routing_explanation or {}),
             "reason": "manual_reroute",
+            "previous_reason": (appeal.routing_explanation or {}).get("reason", ""),
             "by": user.pk,
             "from_bureau_id": previous.pk if previous else None,
             "bureau_name": bureau.name,

@@ -19,6 +19,13 @@ at or before the start of the current clock (e.g. a sign-for warning, then the o
 count. When a run finds an appeal past several steps at once (the sweep was not running), only
 the most severe step is notified; the lesser markers are set with it so they never fire late.
 
+Supervisors also urge (催办) and supervise (督办) by hand from the console, with a note
+(``appeal_supervisor_urge``/``appeal_supervisor_supervise``): events ``supervisor_urged`` and
+``supervisor_supervised``, notices ``supervision.urged``/``supervision.supervised`` to the officer
+and the bureau's leads. A hand 督办 sets ``supervised_at`` (the overdue board's "已督办"), so the
+sweep does not supervise the same clock again; a hand 催办 leaves ``urged_at`` to the sweep, so the
+urge at the deadline still comes.
+
 Safe to run twice at once: every appeal is handled in its own transaction that first takes the
 row lock with ``SKIP LOCKED`` (a concurrent sweep or a service holding the row is skipped; the
 next run picks it up) and then sets the marker with a conditional UPDATE (``… WHERE urged_at IS
@@ -30,17 +37,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from appeals import permissions as perms
+from appeals.errors import NotAllowed, StateConflict
 from appeals.models import Appeal, AppealState
 from appeals.selectors.deadlines import Clock, running_deadline
-from appeals.services.runner import SYSTEM, record
+from appeals.services.runner import SYSTEM, commit, open_appeal, record, require_text, state_label
 from notifications import outbox
 from routing import deadlines
 from routing.classifier import routing_setting
+from routing.roles import staff_display_name
 
 logger = logging.getLogger(__name__)
 
@@ -185,16 +197,22 @@ def first_contact_candidate_ids(now: datetime) -> list[int]:
     )
 
 
+def _all_marked_since(start: str) -> Q:
+    """Every step done for the clock that started at ``start`` (a supervisor's 督办 by hand sets only
+    ``supervised_at``: the warning and the urge at the deadline are still due then)."""
+    return Q(warned_at__gte=F(start), urged_at__gte=F(start), supervised_at__gte=F(start))
+
+
 def candidate_ids(now: datetime) -> list[int]:
     """Appeals that might have a step due (a superset; ``sweep_appeal`` decides exactly)."""
     horizon = now + timedelta(hours=routing_setting("WARNING_HOURS", 24))
     return list(
         Appeal.objects.filter(state__in=SWEPT_STATES, paused_at__isnull=True)
         .filter(
-            (Q(state=AppealState.DISPATCHED, sign_for_due__lte=horizon) & ~Q(supervised_at__gte=F("dispatched_at")))
+            (Q(state=AppealState.DISPATCHED, sign_for_due__lte=horizon) & ~_all_marked_since("dispatched_at"))
             | (
                 Q(state__in=(AppealState.HANDLING, AppealState.REVIEW), reply_due__lte=horizon)
-                & ~Q(supervised_at__gte=F("signed_at"))
+                & ~_all_marked_since("signed_at")
             )
         )
         .values_list("pk", flat=True)
@@ -222,3 +240,82 @@ def run_sweep(*, now: datetime | None = None) -> dict[str, int]:
         except Exception:
             logger.exception("First-contact sweep failed for appeal %s", appeal_id)
     return counts
+
+
+# --- 催办 and 督办 by a supervisor ---------------------------------------------------------------------
+
+# Where a supervisor may urge or supervise: the appeal is with a bureau that must act.
+SUPERVISED_STATES = SWEPT_STATES
+
+
+def is_supervised(appeal: Appeal) -> bool:
+    """Under 督办 for the deadline running now (by hand or by the sweep)."""
+    if appeal.supervised_at is None:
+        return False
+    clock = running_deadline(appeal)
+    return clock is None or appeal.supervised_at > clock.started
+
+
+def _supervisor_step(*, appeal_id: int, user: Any, note: str, supervise: bool, expected_version: int | None) -> Appeal:
+    action = _("督办") if supervise else _("催办")
+    note = require_text(note, _("请填写%(action)s意见，承办人和本单位负责人会看到这段话。") % {"action": action})
+    now = timezone.now()
+    with transaction.atomic():
+        appeal = open_appeal(appeal_id, expected_version=expected_version)
+        if not perms.is_supervisor(user):
+            raise NotAllowed(_("只有督办员可以%(action)s。") % {"action": action}, code="forbidden")
+        if appeal.state not in SUPERVISED_STATES:
+            raise StateConflict(
+                _("这件诉求现在是“%(state)s”，不在承办单位办理中，不能%(action)s。")
+                % {"state": state_label(appeal.state), "action": action},
+                code="wrong_state",
+            )
+        clock = running_deadline(appeal)
+        fields: list[str] = []
+        if supervise:
+            if appeal.supervised_at is not None and is_supervised(appeal):
+                raise StateConflict(
+                    _("这件诉求已于 %(at)s 列入督办，无需重复督办；可以催办。")
+                    % {"at": timezone.localtime(appeal.supervised_at).strftime("%Y-%m-%d %H:%M")},
+                    code="already_supervised",
+                )
+            appeal.supervised_at = now
+            fields.append("supervised_at")
+        data: dict[str, Any] = {"manual": True}
+        if clock is not None:
+            data.update(deadline=clock.name, due=clock.due.isoformat(), overdue=now > clock.due)
+        kind = "supervisor_supervised" if supervise else "supervisor_urged"
+        commit(
+            appeal,
+            fields=fields,
+            bump_version=supervise,  # a 催办 changes nothing on the row: open forms stay valid
+            kind=kind,
+            actor=user,
+            reason=note,
+            data=data,
+            at=now,
+            event_type="supervision.supervised" if supervise else "supervision.urged",
+            payload={"note": note, "by_id": user.pk, "by": staff_display_name(user), **data},
+        )
+    return appeal
+
+
+def appeal_supervisor_urge(*, appeal_id: int, user: Any, note: str, expected_version: int | None = None) -> Appeal:
+    """催办 by a supervisor: the officer and the bureau's leads are told, with the note.
+
+    Raises ``InvalidInput`` (no note), ``NotAllowed`` (not a supervisor), ``StateConflict``.
+    """
+    return _supervisor_step(
+        appeal_id=appeal_id, user=user, note=note, supervise=False, expected_version=expected_version
+    )
+
+
+def appeal_supervisor_supervise(*, appeal_id: int, user: Any, note: str, expected_version: int | None = None) -> Appeal:
+    """督办 by a supervisor: marks the appeal supervised (overdue board) and tells the officer and leads.
+
+    Once per deadline clock (a re-handling or a new sign-for starts a new one). Raises
+    ``InvalidInput`` (no note), ``NotAllowed``, ``StateConflict`` (wrong state, already supervised).
+    """
+    return _supervisor_step(
+        appeal_id=appeal_id, user=user, note=note, supervise=True, expected_version=expected_version
+    )

@@ -151,12 +151,14 @@ def run_transition(
     before: Callable[[Appeal], None] | None = None,
     after: Callable[[Appeal], None] | None = None,
     event_type: str | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> Appeal:
     """Lock, check, transition, commit — the shape every state change shares.
 
     ``actor`` is a user (permission checked on the transition) or APPELLANT/SYSTEM (already
     authorised by the caller). ``before`` runs after the checks and before the transition, for
     service-specific validation; ``after`` sets derived fields (deadlines) before saving.
+    ``payload`` adds entries to the outbox row's payload (``from`` and ``to`` are always there).
     Raises ``StateConflict`` (stale version, wrong state, unmet condition, a concurrent write)
     and ``NotAllowed`` (the transition's permission).
     """
@@ -192,7 +194,7 @@ def run_transition(
                 data=data,
                 at=now,
                 event_type=event_type or f"appeal.{kind}",
-                payload={"from": from_state, "to": appeal.state},
+                payload={**(payload or {}), "from": from_state, "to": appeal.state},
             )
     except ConcurrentTransition:
         raise StateConflict(_("这件诉求刚刚被其他人处理了。请刷新页面查看最新情况。"), code="concurrent") from None

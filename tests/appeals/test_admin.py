@@ -249,3 +249,14 @@ def test_user_admin_has_the_staff_profile_inline(client, superuser, officer):
     client.force_login(superuser)
     html = client.get(reverse("admin:auth_user_change", args=[officer.pk])).content.decode()
     assert "staff_profile-0-bureau" in html
+
+
+def test_appeal_page_shows_the_routing_explanation_and_event_labels_in_words(client, superuser, hrss):
+    appeal = factories.submit(region=hrss.region).appeal
+    client.force_login(superuser)
+    html = client.get(f"/admin/appeals/appeal/{appeal.pk}/change/").content.decode()
+    assert "分拨说明" in html and ("按分拨规则自动派单" in html or "按类别的默认承办单位自动派单" in html)
+    assert "&quot;reason&quot;" not in html and '"reason":' not in html
+    assert "提交诉求" in html  # the events inline names the kind in words
+    events = client.get(f"/admin/appeals/appealevent/?q={appeal.tracking_number}").content.decode()
+    assert "提交诉求 (submitted)" in events

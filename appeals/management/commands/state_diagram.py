@@ -25,6 +25,7 @@ TRANSITION_LABELS = {
     "dispatch": gettext_lazy("分拨派单"),
     "reject": gettext_lazy("不予受理"),
     "merge": gettext_lazy("并单"),
+    "unmerge": gettext_lazy("撤销并单"),
     "sign_for": gettext_lazy("签收"),
     "return_to_dispatch": gettext_lazy("退单"),
     "redispatch": gettext_lazy("退单审核（改派）"),
@@ -124,7 +125,8 @@ def render() -> str:
         for source in row["sources"]:
             lines.append(f"    {source} --> {row['target']}: {label}")
     for state in states:
-        if state not in outgoing:
+        # A final state may still have a corrective way out (撤销并单), and remains final.
+        if state not in outgoing or state in FINAL_STATES:
             lines.append(f"    {state} --> [*]")
     lines += ["```", "", "## " + _("状态"), "", "| " + _("代码") + " | " + _("名称") + " | " + _("类型") + " |"]
     lines.append("|---|---|---|")
