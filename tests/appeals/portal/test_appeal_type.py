@@ -109,7 +109,7 @@ def test_the_type_is_required_on_the_form_with_a_message_in_the_users_language(c
     data = form_data(portal_city)
     del data["appeal_type"]
     response = client.post("/", data)
-    assert response.status_code == 200 and Appeal.objects.count() == 0
+    assert response.status_code == 400 and Appeal.objects.count() == 0
     assert "请选择诉求类型" in response.content.decode()
     client.cookies["django_language"] = "en"
     response = client.post("/", {**data, "appeal_type": "grievance"}, HTTP_ACCEPT_LANGUAGE="en")
