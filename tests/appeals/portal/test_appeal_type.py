@@ -209,6 +209,14 @@ def test_the_console_shows_and_corrects_the_type(client, hrss, officer):
     assert appeal.appeal_type == "suggestion"
     page = client.get(f"/staff/appeals/{appeal.pk}/").content.decode()
     assert "更正诉求类型" in page
+    # The appellant's timeline says so, in their language.
+    from appeals import presenters
+
+    entries = presenters.timeline(appeal, AppealEvent.objects.filter(appeal=appeal).order_by("seq"))
+    assert any(e.text == "工作人员把诉求类型更正为“建议”。" for e in entries)
+    with translation.override("en"):
+        entries = presenters.timeline(appeal, AppealEvent.objects.filter(appeal=appeal).order_by("seq"))
+        assert any(e.text == "Staff corrected the appeal type to “Suggestion”." for e in entries)
 
 
 def test_the_tracking_page_shows_the_type(client, hrss):
