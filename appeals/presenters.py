@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from appeals.models import Appeal, AppealEvent, AppealMessage, AppealState, Attachment, RatingLevel
 from appeals.selectors.deadlines import current_due
 from routing import deadlines
+from routing.appeal_types import AppealType
 from routing.models import Bureau
 
 
@@ -66,7 +67,9 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
     elif kind == "signed_for":
         text = _("承办单位已签收，正在办理。")
     elif kind == "appeal_type_corrected":
-        text = _("工作人员把诉求类型更正为“%(type)s”。") % {"type": data.get("to_label") or data.get("to", "")}
+        code = data.get("to", "")
+        label = AppealType(code).label if code in AppealType.values else code
+        text = _("工作人员把诉求类型更正为“%(type)s”。") % {"type": label}
     elif kind == "message.contact":
         text = _("承办单位已与您联系。")
     elif kind == "message.info_request":

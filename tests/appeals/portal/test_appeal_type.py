@@ -109,7 +109,7 @@ def test_the_type_is_required_on_the_form_with_a_message_in_the_users_language(c
     data = form_data(portal_city)
     del data["appeal_type"]
     response = client.post("/", data)
-    assert response.status_code == 200 and Appeal.objects.count() == 0
+    assert response.status_code == 400 and Appeal.objects.count() == 0
     assert "请选择诉求类型" in response.content.decode()
     client.cookies["django_language"] = "en"
     response = client.post("/", {**data, "appeal_type": "grievance"}, HTTP_ACCEPT_LANGUAGE="en")
@@ -209,6 +209,14 @@ def test_the_console_shows_and_corrects_the_type(client, hrss, officer):
     assert appeal.appeal_type == "suggestion"
     page = client.get(f"/staff/appeals/{appeal.pk}/").content.decode()
     assert "更正诉求类型" in page
+    # The appellant's timeline says so, in their language.
+    from appeals import presenters
+
+    entries = presenters.timeline(appeal, AppealEvent.objects.filter(appeal=appeal).order_by("seq"))
+    assert any(e.text == "工作人员把诉求类型更正为“建议”。" for e in entries)
+    with translation.override("en"):
+        entries = presenters.timeline(appeal, AppealEvent.objects.filter(appeal=appeal).order_by("seq"))
+        assert any(e.text == "Staff corrected the appeal type to “Suggestion”." for e in entries)
 
 
 def test_the_tracking_page_shows_the_type(client, hrss):
