@@ -120,6 +120,7 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "has_actions": any(name != "note" for name in available),
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),
+        "reopening_rating": sc.reopening_rating(appeal),
     }
     if "merge" in available:
         context["duplicates"] = [c.appeal for c in sc.find_duplicates(user=user, appeals=[appeal])[appeal.pk]]
