@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from appeals import permissions as perms
+from appeals import presenters, services
 from appeals import selectors as sc
-from appeals import services
 from appeals.console import actions
 from appeals.console.common import is_xhr, page_range, role_home, staff_required
 from appeals.console.forms import QueueFilterForm
@@ -121,6 +121,7 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),
         "reopening_rating": sc.reopening_rating(appeal),
+        "promised_reply_by": presenters.expected_reply_by(appeal),
     }
     if "merge" in available:
         context["duplicates"] = [c.appeal for c in sc.find_duplicates(user=user, appeals=[appeal])[appeal.pk]]

@@ -92,6 +92,7 @@ def appeal_rate(
 
         def new_deadline(locked: Appeal) -> None:
             locked.reply_due = deadlines.rehandle_deadline(at=now, category=locked.category_id, urgent=locked.is_urgent)
+            locked.promised_reply_by = locked.reply_due  # the status page tells the business this date
 
         return run_transition(
             appeal_id=appeal_id,
