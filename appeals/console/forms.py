@@ -224,7 +224,9 @@ class StaffSearchForm(forms.Form):
 
     def __init__(self, *args, with_bureau: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", _("全部状态")), *AppealState.choices]
+        state_field = self.fields["state"]
+        assert isinstance(state_field, forms.ChoiceField)
+        state_field.choices = [("", _("全部状态")), *AppealState.choices]
         if with_bureau:
             bureau_field = self.fields["bureau"]
             assert isinstance(bureau_field, forms.ModelChoiceField)
