@@ -162,3 +162,21 @@ def test_reopened_appeal_shows_the_rating_that_reopened_it(login, officer, hrss)
 def test_appeal_not_reopened_shows_no_rating_notice(login, officer, handling):
     html = login(officer).get(f"/staff/appeals/{handling.pk}/").content.decode()
     assert 'id="reopening-rating"' not in html
+
+
+def test_search_page_in_english(login, officer, hrss):
+    submitted = _replied(officer, hrss.region)
+    services.appeal_rate(
+        appeal_id=submitted.appeal.pk,
+        access_code=submitted.access_code,
+        level=RatingLevel.VERY_DISSATISFIED,
+        resolved=False,
+        comment="没有解决。",
+    )
+    client = login(officer)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Search appeals" in html and "Replied by me" in html and "All states" in html
+    assert "诉求查询" not in html
+    page = client.get(f"/staff/appeals/{submitted.appeal.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Re-handling (time 1): the business&#x27;s rating" in page or "Re-handling (time 1)" in page
+    assert "Reply promised to the business by" in page
