@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from appeals.models import Appeal, AppealEvent, AppealMessage, AppealState, Attachment, RatingLevel
-from appeals.selectors.deadlines import current_due
 from routing import deadlines
 from routing.appeal_types import AppealType
 from routing.models import Bureau
@@ -48,9 +46,7 @@ def _bureau_name(data: dict, bureaus: dict[int, Bureau]) -> str:
 
 def _format_due(value) -> str:
     due = parse_datetime(value) if isinstance(value, str) else value
-    if due is None:
-        return ""
-    return timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+    return deadlines.format_local(due)
 
 
 def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dict[int, str]) -> TimelineEntry | None:
@@ -160,22 +156,24 @@ def current_deadline(appeal: Appeal) -> tuple[str, datetime | None]:
     if appeal.state in (AppealState.SUBMITTED, AppealState.TRIAGE, AppealState.DISPATCHED, AppealState.RETURNED):
         return _("预计最迟答复时间"), expected_reply_by(appeal)
     if appeal.state in (AppealState.HANDLING, AppealState.REVIEW):
-        return _("答复时限"), current_due(appeal)
+        return _("答复时限"), expected_reply_by(appeal)
     if appeal.state == AppealState.REPLIED and appeal.replied_at:
         return _("请在此时间前评价"), appeal.replied_at + timedelta(days=settings.HUYING["DEFAULT_RATING_DAYS"])
     return "", None
 
 
 def expected_reply_by(appeal: Appeal) -> datetime:
-    """The latest expected first answer before the reply clock starts: sign-for limit + reply limit."""
+    """The reply date promised to the business: the one date every page, message and API shows.
+
+    It is ``appeal.promised_reply_by``, computed once at filing by
+    ``routing.deadlines.promised_reply_deadline`` (and moved only by an extension, re-handling or a
+    paused clock). Appeals filed before the promise was stored fall back to their reply deadline,
+    else to the same computation from the filing time.
+    """
+    if appeal.promised_reply_by:
+        return appeal.promised_reply_by
     if appeal.reply_due:
         return appeal.reply_due
-    start = appeal.sign_for_due
-    if start is None:
-        # Still waiting for the dispatcher: allow the sign-for limit from submission as well.
-        start = deadlines.dispatch_deadlines(
-            at=appeal.submitted_at, urgent=appeal.is_urgent, category=appeal.category, appeal_type=appeal.appeal_type
-        )["sign_for_due"]
-    return deadlines.sign_for_deadlines(
-        at=start, urgent=appeal.is_urgent, category=appeal.category, appeal_type=appeal.appeal_type
-    )["reply_due"]
+    return deadlines.promised_reply_deadline(
+        at=appeal.submitted_at, urgent=appeal.is_urgent, category=appeal.category_id, appeal_type=appeal.appeal_type
+    )

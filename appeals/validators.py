@@ -77,6 +77,14 @@ def format_phone_national(e164: str) -> str:
         return e164
 
 
+def mask_email(email: str) -> str:
+    """Mask an e-mail address's local part except its first character: ``z***@example.com``."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return "***" if email else ""
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_phone(e164: str) -> str:
     """Mask all but the last four digits of a phone number for staff who do not handle the appeal."""
     digits = format_phone_national(e164)

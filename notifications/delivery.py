@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from notifications import catalogue, realtime, recipients, sealing
 from notifications.backends import sms
 from notifications.models import Channel, Delivery, InboxItem, OutboxEvent
+from routing import deadlines
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +298,7 @@ RATING_EN = {5: "very satisfied", 4: "satisfied", 3: "basically satisfied", 2: "
 
 
 def _local(value: Any) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+    return deadlines.format_local(value)
 
 
 def render(delivery: Delivery) -> tuple[str, str]:
@@ -306,6 +307,8 @@ def render(delivery: Delivery) -> tuple[str, str]:
     if catalogue.canonical(event.event_type) == CONFIRMATION:
         subject, text, _html = render_confirmation(delivery)
         return subject, text
+    from appeals import presenters  # the date promised to the business
+
     appeal = event.appeal
     event_type = catalogue.canonical(event.event_type)
     lang = "en" if delivery.language.startswith("en") else "zh-hans"
@@ -326,6 +329,8 @@ def render(delivery: Delivery) -> tuple[str, str]:
             bureau_en=(bureau.name_en or bureau.name) if bureau else "",
             sign_for_due=_local(appeal.sign_for_due),
             reply_due=_local(appeal.reply_due),
+            # The date promised to the business (appellant messages use this, never reply_due).
+            promised_reply_by=_local(presenters.expected_reply_by(appeal)),
             first_contact_due=_local(appeal.first_contact_due),
             staff_url=settings.SITE_URL + staff_appeal_path(appeal.pk),
             rating=appeal.get_rating_level_display() if appeal.rating_level else "",

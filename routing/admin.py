@@ -7,18 +7,21 @@ list columns, filters and search, so nothing in the schema is missing from the a
 
 from __future__ import annotations
 
+from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.urls import path
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import HistoricalChanges
 
 from routing.catalogue import admin_views as catalogue_views
 from routing.models import Bureau, BureauType, Category, Region, RoutingRule, StaffProfile
+from routing.roles import ROLE_DESCRIPTIONS, Role, sync_role_groups
 
 
 class CatalogueAdmin(SimpleHistoryAdmin):
@@ -111,8 +114,24 @@ class RoutingRuleAdmin(CatalogueAdmin):
     ordering = ["priority", "id"]
 
 
+class StaffProfileForm(forms.ModelForm):
+    """The role is picked from the list of roles, each with what it means (no free text)."""
+
+    role = forms.ChoiceField(
+        label=_("角色"),
+        widget=forms.RadioSelect,
+        choices=[(role.value, format_lazy("{}：{}", role.label, ROLE_DESCRIPTIONS[role])) for role in Role],
+        help_text=_("保存后这位工作人员会自动加入所选角色的权限组，可以立即登录工作台。"),
+    )
+
+    class Meta:
+        model = StaffProfile
+        fields = ["user", "display_name", "bureau", "role", "phone", "is_away", "skills"]
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
+    form = StaffProfileForm
     list_display = ["display_name", "user", "role", "bureau", "phone", "is_away"]
     list_filter = ["role", "is_away", "bureau__region", "bureau__bureau_type"]
     list_select_related = ["user", "bureau"]
@@ -124,6 +143,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
+    form = StaffProfileForm
     can_delete = False
     fk_name = "user"
     autocomplete_fields = ["bureau"]
@@ -141,6 +161,13 @@ if admin.site.is_registered(User):
 class UserAdmin(DjangoUserAdmin):
     inlines = [StaffProfileInline]
     actions = ["unlock_logins"]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """The user form resets the groups; put the user back in their role's group afterwards."""
+        super().save_related(request, form, formsets, change)
+        profile = StaffProfile.objects.filter(user=form.instance).first()
+        if profile is not None:
+            sync_role_groups(form.instance, profile.role)
 
     @admin.action(description=_("解除所选账号的登录锁定"), permissions=["change"])
     def unlock_logins(self, request, queryset):

@@ -331,6 +331,36 @@ def sign_for_deadlines(*, at: datetime, urgent: bool, category=None, appeal_type
     }
 
 
+def promised_reply_deadline(*, at: datetime, urgent: bool, category=None, appeal_type: str = "") -> datetime:
+    """The reply date promised to the business when it files (答复承诺), computed once and stored.
+
+    It allows the sign-for limit from filing and then the reply limit, on the same working-day
+    calendar as every other deadline. The officer's reply deadline set at sign-for is never later
+    than this (``officer_reply_deadline``), so the bureau is always held to what was promised.
+    """
+    limits = policy_for(category=category, urgent=urgent, appeal_type=appeal_type)
+    return add_duration(add_duration(at, *limits.sign_for), *limits.reply)
+
+
+def officer_reply_deadline(
+    *, signed_at: datetime, promised: datetime | None, urgent: bool, category=None, appeal_type: str = ""
+) -> datetime:
+    """The officer's reply deadline at sign-for: the reply limit from signing, capped at the promise."""
+    computed = sign_for_deadlines(at=signed_at, urgent=urgent, category=category, appeal_type=appeal_type)["reply_due"]
+    return min(computed, promised) if promised is not None else computed
+
+
+def format_local(moment: datetime | None) -> str:
+    """One way to write a date and time for people: ``YYYY-MM-DD HH:MM`` in the calendar's zone (Asia/Shanghai).
+
+    Pages (the ``local_datetime`` template filter), e-mails, SMS and the console all use it, so a
+    promised date reads the same everywhere whatever the server's or the browser's time zone.
+    """
+    if moment is None:
+        return ""
+    return _to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
 def rehandle_deadline(*, at: datetime, category=None, urgent: bool = False, appeal_type: str = "") -> datetime:
     """The reply deadline after a bad review re-opens an appeal (重办)."""
     return add_duration(at, *policy_for(category=category, urgent=urgent, appeal_type=appeal_type).rehandle)

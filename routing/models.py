@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from routing.appeal_types import AppealType
+from routing.roles import Role, sync_role_groups
 
 
 class BilingualNameMixin(models.Model):
@@ -210,7 +211,12 @@ class StaffProfile(models.Model):
     bureau = models.ForeignKey(
         Bureau, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
-    role = models.CharField(_("角色"), max_length=20)
+    role = models.CharField(
+        _("角色"),
+        max_length=20,
+        choices=Role.choices,
+        help_text=_("决定这位工作人员能做什么；保存后自动加入对应的权限组，无需另外设置“组”。"),
+    )
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("电话"), max_length=40, blank=True)
     is_away = models.BooleanField(_("不在岗"), default=False)
@@ -222,6 +228,11 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, then keep the user's role group in step with ``role`` (the group grants the permissions)."""
+        super().save(*args, **kwargs)
+        sync_role_groups(self.user, self.role)
 
 
 # --- Deadlines: policies and the working-day calendar --------------------------------------------

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from appeals import services
+from appeals import services, validators
 from appeals.event_labels import event_label
 from appeals.models import (
     Appeal,
@@ -160,8 +164,9 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
                     "industry",
                     "enterprise_size",
                     "contact_name",
-                    "contact_phone",
-                    "contact_email",
+                    "contact_phone_masked",
+                    "contact_email_masked",
+                    "contact_reveal",
                 ]
             },
         ),
@@ -244,13 +249,69 @@ class AppealAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [
             f.name for f in Appeal._meta.concrete_fields if f.name not in ("id", "access_code_hash", "idempotency_key")
-        ] + ["enterprise_now", "routing_explanation_text"]
+        ] + [
+            "enterprise_now",
+            "routing_explanation_text",
+            "contact_phone_masked",
+            "contact_email_masked",
+            "contact_reveal",
+        ]
 
     @admin.display(description=gettext_lazy("分拨说明"))
     def routing_explanation_text(self, obj: Appeal) -> str:
         """The stored routing decision in sentences (the console's wording), not its JSON."""
         sentences = explain_routing(obj.routing_explanation, text=f"{obj.title}\n{obj.description}")
         return format_html_join(mark_safe("<br>"), "{}", ((sentence,) for sentence in sentences))
+
+    # --- Personal data: masked here, revealed on a separate page that logs the access ------------
+
+    @admin.display(description=gettext_lazy("联系电话"))
+    def contact_phone_masked(self, obj: Appeal) -> str:
+        return validators.mask_phone(obj.contact_phone)
+
+    @admin.display(description=gettext_lazy("电子邮箱"))
+    def contact_email_masked(self, obj: Appeal) -> str:
+        return validators.mask_email(obj.contact_email) or "—"
+
+    @admin.display(description=gettext_lazy("完整联系方式"))
+    def contact_reveal(self, obj: Appeal) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:appeals_appeal_contact", args=[obj.pk]),
+            _("查看完整电话和邮箱（会记入个人信息查看记录）"),
+        )
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<path:object_id>/contact/",
+                self.admin_site.admin_view(self.contact_view),
+                name="appeals_appeal_contact",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def contact_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """GET: confirm; POST: show the full phone and e-mail and log the access (like the console's 显示号码)."""
+        appeal = self.get_object(request, object_id)
+        if appeal is None:
+            raise Http404(_("找不到这件诉求。"))
+        if not self.has_view_permission(request, appeal):
+            raise PermissionDenied
+        contact = None
+        if request.method == "POST":
+            contact = services.appeal_contact_reveal_in_admin(appeal=appeal, user=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": appeal,
+            "title": _("诉求人联系方式"),
+            "appeal": appeal,
+            "contact": contact,
+            "masked_phone": validators.mask_phone(appeal.contact_phone),
+            "masked_email": validators.mask_email(appeal.contact_email),
+        }
+        return TemplateResponse(request, "admin/appeals/contact_reveal.html", context)
 
     @admin.display(description=gettext_lazy("企业资料现状"))
     def enterprise_now(self, obj: Appeal) -> str:

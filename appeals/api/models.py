@@ -1,6 +1,6 @@
 """Channel partners' API keys (mobile app backend, mini-program, hotline agents' desk).
 
-A key is shown once when created (``manage.py create_api_client``) and stored only as SHA-256:
+A key is shown once when created (in the admin or ``manage.py create_api_client``) and stored only as SHA-256:
 keys are 256-bit random secrets, so a fast hash is enough (no password-style stretching needed),
 and the prefix lets the server find the row without scanning.
 """
@@ -43,15 +43,23 @@ class ApiClient(models.Model):
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
+    def assign_new_key(self) -> str:
+        """Give this (unsaved) client a fresh key; returns the plain key (shown once, never stored)."""
+        while True:
+            prefix = secrets.token_hex(KEY_PREFIX_LENGTH // 2)
+            if not type(self).objects.filter(key_prefix=prefix).exists():
+                break
+        key = f"hy_{prefix}_{secrets.token_urlsafe(32)}"
+        self.key_prefix = prefix
+        self.key_hash = self.hash_key(key)
+        return key
+
     @classmethod
     def create_with_key(cls, *, name: str, channel: str = Channel.API) -> tuple[ApiClient, str]:
         """Create a client and return it with its plain key (shown once, never stored)."""
-        while True:
-            prefix = secrets.token_hex(KEY_PREFIX_LENGTH // 2)
-            if not cls.objects.filter(key_prefix=prefix).exists():
-                break
-        key = f"hy_{prefix}_{secrets.token_urlsafe(32)}"
-        client = cls.objects.create(name=name, channel=channel, key_prefix=prefix, key_hash=cls.hash_key(key))
+        client = cls(name=name, channel=channel)
+        key = client.assign_new_key()
+        client.save()
         return client, key
 
     def check_key(self, key: str) -> bool:

@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from appeals.console.common import role_home
-from appeals.models import Urgency
+from appeals.models import AppealState, Urgency
 from appeals.selectors import DEFAULT_SORT, SORTS
 from routing import deadlines
 from routing.appeal_types import AppealType
@@ -223,3 +223,60 @@ class CoHandlingInviteForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     working_days = forms.IntegerField(label=_("协办时限（工作日）"), min_value=1, max_value=15, initial=3)
+
+
+class StaffSearchForm(forms.Form):
+    """诉求查询: the search box and filters; the bureau filter only for staff who see every bureau."""
+
+    q = forms.CharField(
+        label=_("关键词"),
+        required=False,
+        max_length=200,
+        help_text=_("受理编号、标题、内容、企业名称、统一社会信用代码、联系人姓名或电话，多个词用空格分开。"),
+    )
+    state = forms.ChoiceField(label=_("状态"), required=False)
+    bureau = forms.ModelChoiceField(
+        label=_("承办单位"),
+        queryset=Bureau.objects.none(),
+        required=False,
+        empty_label=_("全部单位"),
+    )
+    category = forms.ModelChoiceField(
+        label=_("类别"), queryset=Category.objects.filter(is_active=True), required=False, empty_label=_("全部类别")
+    )
+    date_from = forms.DateField(
+        label=_("提交日期从"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+    )
+    date_to = forms.DateField(
+        label=_("提交日期到"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+    )
+
+    def __init__(self, *args, with_bureau: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        state_field = self.fields["state"]
+        assert isinstance(state_field, forms.ChoiceField)
+        state_field.choices = [("", _("全部状态")), *AppealState.choices]
+        if with_bureau:
+            bureau_field = self.fields["bureau"]
+            assert isinstance(bureau_field, forms.ModelChoiceField)
+            bureau_field.queryset = (
+                Bureau.objects.filter(is_active=True)
+                .exclude(bureau_type__code="dispatch")
+                .select_related("region", "bureau_type")
+                .order_by("region__sort_order", "region__code", "bureau_type__code")
+            )
+        else:
+            del self.fields["bureau"]
+
+    def clean(self):
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("结束日期早于开始日期，请调换两个日期。"))
+        return data

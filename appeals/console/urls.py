@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from appeals.console import auth, boards, views
+from appeals.console import auth, boards, search, views
 
 app_name = "console"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.bureau_console, name="bureau"),
     path("queue/", views.queue_fragment, name="queue-fragment"),
     path("counts/", views.counts, name="counts"),
+    path("appeals/", search.appeal_search, name="search"),
     path("appeals/<int:appeal_id>/", views.appeal_detail, name="appeal"),
     path("appeals/<int:appeal_id>/phone/", views.reveal_phone, name="reveal-phone"),
     path("appeals/<int:appeal_id>/<slug:action>/", views.appeal_action, name="appeal-action"),

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from appeals import permissions as perms
+from appeals import presenters, services
 from appeals import selectors as sc
-from appeals import services
 from appeals.console import actions
 from appeals.console.common import is_xhr, page_range, role_home, staff_required
 from appeals.console.forms import QueueFilterForm
@@ -121,6 +121,8 @@ def appeal_context(request: HttpRequest, appeal, **extra: Any) -> dict[str, Any]
         "has_actions": any(name != "note" for name in available),
         "return_reason": sc.return_reason(appeal=appeal) if appeal.state == "returned" else "",
         "is_handler": perms.is_bureau_handler(appeal, user),
+        "reopening_rating": sc.reopening_rating(appeal),
+        "promised_reply_by": presenters.expected_reply_by(appeal),
     }
     context["followers"] = sc.merged_followers(user=user, appeal=appeal)
     if perms.is_dispatcher(user) or perms.is_bureau_lead(appeal, user):

@@ -145,6 +145,10 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     return_due = models.DateTimeField(_("退单时限"), null=True, blank=True)
     first_contact_due = models.DateTimeField(_("首次联系时限"), null=True, blank=True)
     reply_due = models.DateTimeField(_("答复时限"), null=True, blank=True, db_index=True)
+    # What the business was promised (routing.deadlines.promised_reply_deadline): set once at filing,
+    # moved only by what the business is told (extension, re-handling, a paused clock); reply_due
+    # is never later. Every page, message and API that tells the business a date reads this.
+    promised_reply_by = models.DateTimeField(_("承诺答复时间"), null=True, blank=True)
     # The clock stops while waiting on the appellant for more information.
     paused_at = models.DateTimeField(_("暂停计时于"), null=True, blank=True)
     # Deadline escalation markers: each is set once, by the deadline sweep.
@@ -191,6 +195,9 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["bureau", "state"], name="appeal_bureau_state"),
             models.Index(fields=["category", "submitted_at"], name="appeal_category_submitted"),
             models.Index(fields=["appeal_type", "submitted_at"], name="appeal_type_submitted"),
+            # The staff search (诉求查询) lists newest first, filtered by state and/or bureau.
+            models.Index(fields=["state", "-submitted_at"], name="appeal_state_submitted"),
+            models.Index(fields=["bureau", "-submitted_at"], name="appeal_bureau_submitted"),
         ]
 
     def __str__(self) -> str:

@@ -312,7 +312,7 @@ def rate(request, tracking_number: str):
         messages.warning(
             request,
             _("感谢评价。您的诉求已重新交给承办单位办理（重办），新的答复时限是%(due)s。")
-            % {"due": presenters._format_due(appeal.reply_due)},
+            % {"due": presenters._format_due(presenters.expected_reply_by(appeal))},
         )
     else:
         messages.success(request, _("感谢评价，诉求已办结。办结后您还可以追加一次评价。"))

@@ -5,7 +5,8 @@
 * ``queues`` — the bureau console's queues, filters and counters;
 * ``boards`` — the dispatcher's board and the overdue board;
 * ``timeline`` — the staff timeline of an appeal;
-* ``duplicates`` — possible duplicates to merge (并单).
+* ``duplicates`` — possible duplicates to merge (并单);
+* ``staff_search`` — the staff search and lists (诉求查询) for every role, within its scope.
 
 Import public names from here (``from appeals.selectors import appeal_get_for_user``).
 """
@@ -62,6 +63,14 @@ from appeals.selectors.queues import (
     rows,
     with_due,
 )
+from appeals.selectors.staff_search import (
+    QUICK_LISTS,
+    StaffSearch,
+    StaffSearchResult,
+    may_filter_by_bureau,
+    reopening_rating,
+    staff_search,
+)
 from appeals.selectors.timeline import EVENT_LABELS, TimelineEntry, appeal_timeline
 
 __all__ = [
@@ -69,12 +78,15 @@ __all__ = [
     "DEFAULT_SORT",
     "EVENT_LABELS",
     "OVERDUE_FILTERS",
+    "QUICK_LISTS",
     "SORTS",
     "Clock",
     "DuplicateCandidate",
     "MergedFollower",
     "QueueFilters",
     "Row",
+    "StaffSearch",
+    "StaffSearchResult",
     "TimelineEntry",
     "appeal_events",
     "appeal_for_console",
@@ -98,14 +110,17 @@ __all__ = [
     "first_contact_due",
     "followup_allowed",
     "mask_enterprise_name",
+    "may_filter_by_bureau",
     "merged_followers",
     "nav_counts",
     "overdue_board",
     "pending_extensions",
+    "reopening_rating",
     "return_reason",
     "returned_queue",
     "rows",
     "running_deadline",
+    "staff_search",
     "suggested_bureau",
     "triage_queue",
     "triage_reason",

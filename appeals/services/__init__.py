@@ -55,7 +55,12 @@ from appeals.services.handling import (
 )
 from appeals.services.merging import appeal_merge, appeal_unmerge, can_unmerge, notify_merged_followers
 from appeals.services.messages import appeal_add_message, appeal_provide_information, appeal_request_information
-from appeals.services.privacy import appeal_reveal_phone, attachment_download_record
+from appeals.services.privacy import (
+    appeal_contact_reveal_in_admin,
+    appeal_reveal_phone,
+    attachment_download_record,
+    enterprise_contact_reveal_in_admin,
+)
 from appeals.services.runner import APPELLANT, SYSTEM
 from appeals.services.submission import AppealSubmission, SubmittedAppeal, appeal_submit
 
@@ -74,6 +79,7 @@ __all__ = [
     "appeal_approve_reply",
     "appeal_arbitrate_return",
     "appeal_close_unrated",
+    "appeal_contact_reveal_in_admin",
     "appeal_correct_type",
     "appeal_dispatch",
     "appeal_followup_rate",
@@ -102,6 +108,7 @@ __all__ = [
     "cohandling_decline",
     "cohandling_invite",
     "cohandling_submit",
+    "enterprise_contact_reveal_in_admin",
     "extension_decide",
     "extension_limits",
     "extension_request",

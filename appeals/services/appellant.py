@@ -94,6 +94,7 @@ def appeal_rate(
             locked.reply_due = deadlines.rehandle_deadline(
                 at=now, category=locked.category_id, urgent=locked.is_urgent, appeal_type=locked.appeal_type
             )
+            locked.promised_reply_by = locked.reply_due  # the status page tells the business this date
 
         return run_transition(
             appeal_id=appeal_id,

@@ -44,7 +44,7 @@ def resume_clock(appeal: Appeal, *, at: datetime, actor: Any) -> list[str]:
     waited = deadlines.working_time_between(appeal.paused_at, at)
     fields = ["paused_at"]
     moved: dict[str, list[str]] = {}
-    for name in ("reply_due", "first_contact_due"):
+    for name in ("reply_due", "first_contact_due", "promised_reply_by"):
         due = getattr(appeal, name)
         if due is None or (name == "first_contact_due" and appeal.first_contact_at is not None):
             continue
@@ -154,9 +154,12 @@ def extension_decide(
             base = appeal.reply_due or now
             extension.new_due = deadlines.extended_deadline(due=base, working_days=extension.working_days)
             appeal.reply_due = extension.new_due
+            # The business is told the new date; the promise never moves earlier.
+            if appeal.promised_reply_by is None or extension.new_due > appeal.promised_reply_by:
+                appeal.promised_reply_by = extension.new_due
             appeal.extension_count += 1
             appeal.warned_at = appeal.urged_at = appeal.supervised_at = None
-            fields += ["reply_due", "extension_count", "warned_at", "urged_at", "supervised_at"]
+            fields += ["reply_due", "promised_reply_by", "extension_count", "warned_at", "urged_at", "supervised_at"]
         extension.save()
         commit(
             appeal,

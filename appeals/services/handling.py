@@ -29,10 +29,18 @@ def appeal_sign_for(*, appeal_id: int, user: Any, expected_version: int | None =
     def start_clock(appeal: Appeal) -> None:
         if appeal.signed_at is None:
             raise RuntimeError("the reply clock starts after the sign_for transition sets signed_at")
-        for name, value in deadlines.sign_for_deadlines(
+        due = deadlines.sign_for_deadlines(
             at=appeal.signed_at, urgent=appeal.is_urgent, category=appeal.category_id, appeal_type=appeal.appeal_type
-        ).items():
-            setattr(appeal, name, value)
+        )
+        appeal.first_contact_due = due["first_contact_due"]
+        # Never later than what the business was promised when it filed.
+        appeal.reply_due = deadlines.officer_reply_deadline(
+            signed_at=appeal.signed_at,
+            promised=appeal.promised_reply_by,
+            urgent=appeal.is_urgent,
+            category=appeal.category_id,
+            appeal_type=appeal.appeal_type,
+        )
 
     return run_transition(
         appeal_id=appeal_id,

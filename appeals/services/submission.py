@@ -27,6 +27,7 @@ from appeals.services.dispatch import start_dispatch_clock
 from appeals.services.runner import APPELLANT, SYSTEM
 from notifications import outbox
 from notifications.services import confirmation_enqueue
+from routing import deadlines
 from routing.appeal_types import resolve_type
 from routing.decisions import RoutingDecision, decide
 from routing.models import Category, Region
@@ -180,6 +181,9 @@ def _create_appeal(submission: AppealSubmission, saved_files: list[Attachment]) 
         appeal_type=decision.appeal_type,
         appeal_type_suggested=decision.appeal_type_suggested,
         submitted_at=now,
+    )
+    appeal.promised_reply_by = deadlines.promised_reply_deadline(
+        at=now, urgent=appeal.is_urgent, category=appeal.category_id, appeal_type=appeal.appeal_type
     )
     enterprise_history.record_filing(appeal=appeal, enterprise=enterprise)
     # Routed before the row is written, so the appeal is inserted once, already in its bureau or
