@@ -1,11 +1,12 @@
 """One promised reply date: the confirmation page, e-mail, SMS, tracking page, console and API agree.
 
-Filed on Friday 2026-09-18 at 20:30 (Asia/Shanghai). The next day is a Saturday off, the Sunday
-after is a make-up working day (调休), and Friday 2026-09-25 is the Mid-Autumn Festival. Sign-for
-limit 1 working day (→ Sunday 09-20 20:30), then 5 working days (09-21, 22, 23, 24, skip the
-festival and the weekend, 09-28): promised 2026-09-28 20:30. The officer signs on Monday
-09-21 at 10:00; five working days from then would be 09-29 10:00, later than the promise, so the
-officer's deadline is capped at the promise.
+A request for help (求助: 10 working days to reply) filed on Friday 2026-09-18 at 20:30 (Asia/Shanghai).
+The next day is a Saturday off, the Sunday after is a make-up working day (调休), Friday 2026-09-25
+is the Mid-Autumn Festival and 10-01 to 10-07 the National Day holiday, with Saturday 10-10 a
+make-up working day. Sign-for limit 1 working day (→ Sunday 09-20 20:30), then 10 working days
+(09-21, 22, 23, 24, 28, 29, 30, 10-08, 09, 10): promised 2026-10-10 20:30. The officer signs on
+Monday 09-21 at 10:00; ten working days from then would be 10-12 10:00, later than the promise,
+so the officer's deadline is capped at the promise.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FILED = datetime(2026, 9, 18, 20, 30, tzinfo=SHANGHAI)
 SIGNED = datetime(2026, 9, 21, 10, 0, tzinfo=SHANGHAI)
-PROMISED = "2026-09-28 20:30"
+PROMISED = "2026-10-10 20:30"
+HELP = "help"
 
 
 @pytest.fixture(autouse=True)
@@ -46,18 +48,20 @@ def _locmem(settings):
 
 
 def test_promise_is_computed_on_the_working_day_calendar():
-    promised = deadlines.promised_reply_deadline(at=FILED, urgent=False)
+    promised = deadlines.promised_reply_deadline(at=FILED, urgent=False, appeal_type=HELP)
     assert deadlines.format_local(promised) == PROMISED
-    from_signing = deadlines.sign_for_deadlines(at=SIGNED, urgent=False)["reply_due"]
-    assert deadlines.format_local(from_signing) == "2026-09-29 10:00"
-    capped = deadlines.officer_reply_deadline(signed_at=SIGNED, promised=promised, urgent=False)
+    from_signing = deadlines.sign_for_deadlines(at=SIGNED, urgent=False, appeal_type=HELP)["reply_due"]
+    assert deadlines.format_local(from_signing) == "2026-10-12 10:00"
+    capped = deadlines.officer_reply_deadline(signed_at=SIGNED, promised=promised, urgent=False, appeal_type=HELP)
     assert capped == promised
 
 
 def test_every_place_shows_the_same_promised_date(client, portal_city, officer, settings):
     settings.TIME_ZONE = "UTC"  # the server's zone must not matter: dates are written in Asia/Shanghai
     with time_machine.travel(FILED, tick=False):
-        response = client.post(reverse("portal:submit"), form_data(portal_city, contact_email="boss@example.com"))
+        response = client.post(
+            reverse("portal:submit"), form_data(portal_city, contact_email="boss@example.com", appeal_type=HELP)
+        )
         assert response.status_code == 302
         confirmation = client.get(response["Location"]).content.decode()
         appeal = Appeal.objects.latest("id")
@@ -104,7 +108,7 @@ def test_api_submission_returns_the_stored_promise(portal_city):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"ApiKey {key}")
     with time_machine.travel(FILED, tick=False):
-        body = api.post("/api/appeals/", payload(portal_city), format="json").json()
+        body = api.post("/api/appeals/", {**payload(portal_city), "appeal_type": HELP}, format="json").json()
     appeal = Appeal.objects.get(tracking_number=body["tracking_number"])
     assert parse_datetime(body["expected_reply_by"]) == appeal.promised_reply_by
     assert deadlines.format_local(appeal.promised_reply_by) == PROMISED
