@@ -98,6 +98,8 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         detail = event.reason
     elif kind == "merged":
         text = _("诉求与同一问题的其他诉求合并办理，答复会在这里显示。")
+    elif kind == "access_code_reset":
+        text = _("联系电话经短信验证后，查询码已重新发放；原查询码和之前的链接已失效。")
     elif kind in ("deadline_urged", "deadline_supervised"):
         text = _("平台已督促承办单位抓紧办理。")
     if not text:

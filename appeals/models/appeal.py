@@ -184,6 +184,8 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["bureau", "state"], name="appeal_bureau_state"),
             models.Index(fields=["category", "submitted_at"], name="appeal_category_submitted"),
+            # Enterprise self-service lists every appeal filed with one verified contact phone.
+            models.Index(fields=["contact_phone"], name="appeal_contact_phone"),
         ]
 
     def __str__(self) -> str:

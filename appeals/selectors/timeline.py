@@ -42,6 +42,7 @@ EVENT_LABELS: dict[str, Any] = {
     "clock_resumed": _("恢复计时"),
     "master_outcome": _("主诉求有了结果"),
     "followup_rated": _("追加评价"),
+    "access_code_reset": _("重新发放查询码"),
     "reassigned": _("改派承办人"),
     "assigned": _("分配承办人"),
     "cohandling_invited": _("邀请协办"),
