@@ -23,6 +23,7 @@ def _linked_appeal(text: str) -> int:
     assert match, text
     return links.read_token(match.group(1)).appeal_id
 
+
 pytestmark = pytest.mark.django_db
 S = Delivery.Status
 
