@@ -26,10 +26,9 @@ class PhoneAppeal:
 
 
 def _mask_name(name: str) -> str:
+    # The first character and a fixed mask: the name's length is not shown either.
     name = (name or "").strip()
-    if len(name) <= 1:
-        return name + "*"
-    return name[0] + "*" * min(len(name) - 1, 3)
+    return f"{name[:1]}**"
 
 
 def appeals_for_verified_phone(*, phone: str, credit_code: str = "") -> list[PhoneAppeal]:
