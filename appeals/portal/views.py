@@ -241,7 +241,9 @@ def status(request, tracking_number: str):
     appeal, _code = _appeal_from_session(request, tracking_number)
     if appeal is None:
         return _need_lookup(request)
-    return render(request, "portal/status.html", _status_context(appeal))
+    context = _status_context(appeal)
+    context["self_service"] = portal_session.phone_grant(request) is not None
+    return render(request, "portal/status.html", context)
 
 
 def _action_guard(request, tracking_number: str):
