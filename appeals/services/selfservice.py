@@ -11,7 +11,8 @@ Codes: 6 random digits, stored as a keyed hash (``salted_hmac`` under SECRET_KEY
 constant time; valid ``SELF_SERVICE["CODE_TTL_SECONDS"]``, once, for ``CODE_MAX_ATTEMPTS`` tries.
 The SMS goes through the outbox with the code sealed (``notifications.sealing``) and is wiped from
 the row once sent. A number that is nobody's contact phone gets a challenge row too (never sent, never
-verifiable), so the answer and its timing do not tell whether the number is known. The per-phone and
+verifiable), so the answer does not tell whether the number is known (the only extra work for a known
+number is one outbox insert; the SMS itself is sent later by the worker). The per-phone and
 per-address send limits and the lockouts are checked by the views (``appeals.portal.limits``).
 """
 
