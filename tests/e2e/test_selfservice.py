@@ -1,5 +1,6 @@
 """Enterprise self-service in a real Chromium: ask for an SMS code, read it from the SMS backend,
-see the phone's appeals, open one, get a new access code, sign out; and a signed link from an SMS.
+see the phone's appeals, open one, get a new access code, sign out; and a signed link from an SMS
+(revoked and expired links: tests/appeals/portal/test_selfservice.py).
 
 Screenshots go to var/screenshots/selfservice-*.png; axe-core checks WCAG 2.1 AA on every page.
 """
@@ -143,7 +144,7 @@ def test_request_code_list_open_recover_sign_out(page, live_server, hrss, dispat
     shot(page, "08-status-after-new-code")
 
 
-def test_signed_link_from_an_sms_and_a_revoked_one(page, live_server, hrss, dispatch_centre):
+def test_signed_link_from_an_sms_and_a_tampered_one(page, live_server, hrss, dispatch_centre):
     filed = factories.submit(region=hrss.region, title="招不到熟练焊工", contact_phone=PHONE)
     deliver_sms()
     texts = [s["text"] for s in LocmemSMSBackend.outbox if s["to"] == PHONE and "/t/" in s["text"]]
