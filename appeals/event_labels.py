@@ -50,6 +50,7 @@ EVENT_LABELS: dict[str, Any] = {
     "cohandling_submitted": _("提交协办意见"),
     "cohandling_declined": _("拒绝协办"),
     "appeal_type_corrected": _("更正诉求类型"),
+    "access_code_reset": _("重新发放查询码"),
     # Messages (``message.<AppealMessage.Kind>``); the staff timeline shows the message itself.
     "message.appellant": _("诉求人补充"),
     "message.internal_note": _("内部备注"),

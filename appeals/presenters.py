@@ -105,6 +105,8 @@ def _sentence(event: AppealEvent, bureaus: dict[int, Bureau], info_requests: dic
         text = _("与您的诉求合并办理的诉求 %(number)s 已有办理结果。") % {
             "number": data.get("master_tracking_number", "")
         }
+    elif kind == "access_code_reset":
+        text = _("联系电话经短信验证后，查询码已重新发放；原查询码和之前的链接已失效。")
     elif kind in ("deadline_urged", "deadline_supervised", "supervisor_urged", "supervisor_supervised"):
         text = _("平台已督促承办单位抓紧办理。")
     if not text:

@@ -53,6 +53,17 @@ def close_unrated_appeals() -> int:
     return closed
 
 
+@shared_task(name="appeals.purge_phone_challenges", soft_time_limit=240, time_limit=270)
+def purge_phone_challenges() -> int:
+    """Delete self-service SMS challenges that expired over a day ago (idempotent); return how many."""
+    from appeals.services.selfservice import purge_phone_challenges as purge
+
+    deleted = purge()
+    if deleted:
+        logger.info("Purged %d expired self-service challenges.", deleted)
+    return deleted
+
+
 @shared_task(name="routing.deadline_sweep", soft_time_limit=240, time_limit=270)
 def deadline_sweep() -> dict[str, int]:
     """Warn, urge (催办) and supervise (督办) appeals against their deadlines, once each, and tell

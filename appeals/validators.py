@@ -69,6 +69,16 @@ def normalise_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_mobile(e164: str) -> bool:
+    """Whether a normalised number is a mobile number (only those can receive an SMS code)."""
+    try:
+        number = phonenumbers.parse(e164, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
 def format_phone_national(e164: str) -> str:
     """Format a stored E.164 number the way people in China write it (138 0013 8000, 020 1234 5678)."""
     try:

@@ -99,6 +99,12 @@ app.conf.beat_schedule = {
         "task": "appeals.search.catch_up",
         "schedule": float(os.environ.get("SEARCH_CATCH_UP_SECONDS", "600")),
     },
+    # Appeals: delete self-service SMS challenges (hashed codes) a day after they expired. Hourly at :23,
+    # away from the other hourly jobs; a code lives minutes, so a day's rows are a small table; idempotent.
+    "appeals-purge-phone-challenges": {
+        "task": "appeals.purge_phone_challenges",
+        "schedule": crontab(minute=23),
+    },
     # Routing: the deadline sweep (warning / 催办 / 督办, once each; merged appeals told of their master's
     # outcome). Every 5 minutes: urgent sign-for limits are 2 working hours, so a 5-minute lag is small.
     "routing-deadline-sweep": {

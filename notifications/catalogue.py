@@ -37,6 +37,10 @@ EVENTS: dict[str, EventSpec] = {
     "appeal.submitted": EventSpec(_("诉求已受理"), appellant=(SMS,)),
     # The e-mail with the tracking number and the access code (sealed in the payload, notifications.sealing).
     "appeal.confirmation": EventSpec(_("诉求提交确认（含查询码）"), appellant=(EMAIL,)),
+    # Enterprise self-service (SMS only, code sealed in the payload like the confirmation's access code):
+    # the one-time code proving the contact phone, and a new access code issued after that proof.
+    "selfservice.code": EventSpec(_("短信验证码（查看企业诉求）"), appellant=(SMS,)),
+    "appeal.access_code_reset": EventSpec(_("重新发放的查询码"), appellant=(SMS,)),
     "appeal.dispatched": EventSpec(
         _("新诉求派至本单位"), audiences=("bureau_staff",), appellant=(EMAIL, SMS), staff_channels=(INBOX, EMAIL, SMS)
     ),

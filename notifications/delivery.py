@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
-from notifications import catalogue, realtime, recipients, sealing
+from notifications import catalogue, links, realtime, recipients, sealing
 from notifications.backends import sms
 from notifications.models import Channel, Delivery, InboxItem, OutboxEvent
 from routing import deadlines
@@ -179,6 +179,7 @@ def attempt_delivery(delivery_id: int, *, force: bool = False) -> str | None:
 
 def _send(delivery: Delivery) -> None:
     html = ""
+    sealed = "sealed_code" in delivery.event.payload
     if catalogue.canonical(delivery.event.event_type) == CONFIRMATION:
         subject, body, html = render_confirmation(delivery)
     else:
@@ -219,10 +220,11 @@ def _send(delivery: Delivery) -> None:
         sms.get_backend().send(to=delivery.address, text=body)
     else:
         raise ValueError(f"unknown channel {delivery.channel!r}")
-    # One transaction: a worker killed in between cannot leave a sent confirmation with its code still sealed.
+    # One transaction: a worker killed in between cannot leave a sent code still sealed in its row.
+    # (Each of these events has exactly one delivery: the appellant's e-mail or SMS.)
     with transaction.atomic():
         _mark_sent(delivery)
-        if html:
+        if sealed:
             wipe_sealed(delivery.event_id)
 
 
@@ -280,6 +282,30 @@ def wipe_sealed(event_id: int) -> None:
             OutboxEvent.objects.filter(pk=event_id).update(payload=payload)
 
 
+# --- SMS that carry a code: the self-service one-time code, a new access code -----------------------
+
+SEALED_SMS = frozenset({"selfservice.code", "appeal.access_code_reset"})
+SEALED_EVENTS = SEALED_SMS | {CONFIRMATION}
+
+
+def render_sealed_sms(delivery: Delivery) -> str:
+    """The text of an SMS whose code is sealed in the outbox row, unsealed for this send only."""
+    event = delivery.event
+    code = sealing.unseal(event.payload.get("sealed_code", ""))
+    if event.appeal is None or code is None:
+        raise SealedCodeUnavailable(f"the code of outbox event {event.pk} is no longer available")
+    lang = "en" if delivery.language.startswith("en") else "zh-hans"
+    context = {
+        "lang": lang,
+        "code": code,
+        "minutes": event.payload.get("minutes", 10),
+        "tracking_number": event.appeal.tracking_number,
+        "site_url": settings.SITE_URL,
+    }
+    name = catalogue.canonical(event.event_type)
+    return render_to_string(f"notifications/sms/{name}.txt", context).strip()
+
+
 # --- Rendering ------------------------------------------------------------------------------------
 
 
@@ -311,13 +337,18 @@ def render(delivery: Delivery) -> tuple[str, str]:
 
     appeal = event.appeal
     event_type = catalogue.canonical(event.event_type)
+    if event_type in SEALED_SMS:
+        return "", render_sealed_sms(delivery)
     lang = "en" if delivery.language.startswith("en") else "zh-hans"
+    appellant = delivery.recipient_key == recipients.APPELLANT_KEY
     context: dict[str, Any] = {
         "lang": lang,
-        "appellant": delivery.recipient_key == recipients.APPELLANT_KEY,
+        "appellant": appellant,
         "payload": event.payload,
         "site_url": settings.SITE_URL,
-        "track_url": f"{settings.SITE_URL}/track/",
+        # The appellant's link opens the appeal directly (signed, expiring; notifications.links).
+        "track_url": links.appeal_link(appeal) if appellant and appeal is not None else f"{settings.SITE_URL}/track/",
+        "link_days": settings.SELF_SERVICE["LINK_MAX_AGE_DAYS"],
         **{k: v for k, v in event.payload.items() if isinstance(k, str) and k.isidentifier()},
     }
     if appeal is not None:
@@ -348,7 +379,7 @@ def wipe_expired_sealed() -> int:
     cutoff = timezone.now() - timedelta(seconds=int(settings.OUTBOX_SEALED_MAX_AGE_SECONDS))
     ids = list(
         OutboxEvent.objects.filter(
-            event_type=CONFIRMATION, created_at__lt=cutoff, payload__has_key="sealed_code"
+            event_type__in=SEALED_EVENTS, created_at__lt=cutoff, payload__has_key="sealed_code"
         ).values_list("id", flat=True)[:500]
     )
     for event_id in ids:

@@ -18,6 +18,7 @@ from appeals.models import (
     CannedReply,
     CoHandling,
     Extension,
+    PhoneChallenge,
     PiiAccessLog,
     Rating,
     TrackingSequence,
@@ -94,6 +95,20 @@ class PiiAccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action"]
     list_select_related = ["user", "appeal"]
     search_fields = ["user__username", "=appeal__tracking_number", "action", "detail"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+
+
+@admin.register(PhoneChallenge)
+class PhoneChallengeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Self-service SMS codes, for support questions ("did a code go out?"). The code and the phone
+    number are keyed hashes and are never shown; search takes a whole client address only."""
+
+    list_display = ["created_at", "sent", "ip", "attempts", "used_at", "expires_at", "credit_code"]
+    list_filter = ["sent"]
+    fields = ("created_at", "sent", "ip", "attempts", "used_at", "expires_at", "credit_code")
+    readonly_fields = ("created_at", "sent", "ip", "attempts", "used_at", "expires_at", "credit_code")
+    search_fields = ["=ip", "=credit_code"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
 

@@ -44,6 +44,7 @@ from appeals.models.records import (
     TrackingSequence,
     attachment_path,
 )
+from appeals.models.selfservice import PhoneChallenge
 
 __all__ = [
     "BAD_RATING_MAX",
@@ -65,6 +66,7 @@ __all__ = [
     "EnterpriseSize",
     "Extension",
     "Industry",
+    "PhoneChallenge",
     "PiiAccessLog",
     "Rating",
     "RatingLevel",

@@ -198,6 +198,8 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
             # The staff search (诉求查询) lists newest first, filtered by state and/or bureau.
             models.Index(fields=["state", "-submitted_at"], name="appeal_state_submitted"),
             models.Index(fields=["bureau", "-submitted_at"], name="appeal_bureau_submitted"),
+            # Enterprise self-service lists every appeal filed with one verified contact phone.
+            models.Index(fields=["contact_phone"], name="appeal_contact_phone"),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ Every message says how to fix the problem. Validation of identity and contact da
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django import forms
@@ -375,3 +376,56 @@ class RatingForm(PortalForm):
         multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+# --- Enterprise self-service (appeals.portal.selfservice) -----------------------------------------
+
+
+class PhoneForm(PortalForm):
+    """The contact phone to verify, and optionally the credit code to narrow the list to one enterprise."""
+
+    contact_phone = forms.CharField(
+        label=_("联系电话（手机号）"),
+        max_length=40,
+        help_text=_("提交诉求时填写的联系电话。我们会向这个号码发送6位数字验证码。"),
+        error_messages={"required": _("请填写提交诉求时留的手机号。")},
+        widget=forms.TextInput(attrs=_attrs("tel", type="tel", inputmode="tel")),
+    )
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码（选填）"),
+        max_length=40,
+        required=False,
+        help_text=_("填写后只显示这家企业的诉求；不填则显示用这个号码提交的全部诉求。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+    )
+
+    def clean_contact_phone(self) -> str:
+        phone = validators.normalise_phone(self.cleaned_data["contact_phone"])
+        if not validators.is_mobile(phone):
+            raise ValidationError(
+                _("验证码只能发送到手机。提交时留的是固定电话的，请用受理编号和查询码查询，或拨打12345热线。"),
+                code="not_mobile",
+            )
+        return phone
+
+    def clean_credit_code(self) -> str:
+        value = self.cleaned_data["credit_code"]
+        if not validators.normalise_credit_code(value):
+            return ""
+        return validators.validate_credit_code(value)
+
+
+class CodeForm(PortalForm):
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=20,
+        help_text=_("短信里的6位数字。"),
+        error_messages={"required": _("请填写短信里的6位数字验证码。")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(ch for ch in unicodedata.normalize("NFKC", self.cleaned_data["code"]) if not ch.isspace())
+        if len(code) != 6 or not code.isdigit():
+            raise ValidationError(_("验证码是6位数字，请对照短信重新填写。"), code="format")
+        return code

@@ -48,6 +48,38 @@ def wait_seconds(request, *, name: str, value: str | None = None) -> int:
     return max(int(usage["time_left"]), 1)
 
 
+def locked_seconds(request, *, name: str, value: str | None = None) -> int:
+    """Without counting anything: 0 if fewer than the allowed number of failures were counted under
+    ``name`` in this window, else the seconds until the lockout ends (``count_failure`` counts them)."""
+    rate = settings.PORTAL_RATE_LIMITS.get(name)
+    if not rate:
+        return 0
+    key = (lambda _group, req: client_address(req)) if value is None else (lambda _group, _request: value)
+    try:
+        usage = get_usage(request, group=f"huying.{name}", key=key, rate=rate, increment=False)
+    except Exception as exc:  # noqa: BLE001 - as wait_seconds: fail open (each code still allows few tries)
+        _failed_open(name, exc)
+        return 0
+    if usage is None or usage["count"] < usage["limit"]:
+        return 0
+    return max(int(usage["time_left"]), 1)
+
+
+def count_failure(request, *, name: str, value: str | None = None) -> None:
+    """Count one failure under ``name`` (a wrong one-time code) towards its lockout."""
+    wait_seconds(request, name=name, value=value)
+
+
+def lockout_message(wait: int) -> str:
+    """Verification is locked after too many wrong codes: say for how long, and what else to do."""
+    minutes = max(1, math.ceil(wait / 60))
+    at = timezone.localtime(timezone.now() + timedelta(seconds=wait))
+    return _(
+        "验证码错误次数太多，为保护企业信息，验证已暂时锁定。请在%(minutes)d分钟后（%(time)s以后）重新获取验证码再试；"
+        "也可以用受理编号和查询码查询，或拨打12345热线。"
+    ) % {"minutes": minutes, "time": at.strftime("%H:%M")}
+
+
 # Limits that could not be checked because the cache failed (the request was allowed), per process.
 failed_open: Counter[str] = Counter()
 

@@ -9,9 +9,11 @@ the same confirmation page. Only the most recent few are kept.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.utils import timezone
 
 ACCESS_KEY = "portal_access"
 CONFIRMATIONS_KEY = "portal_confirmations"
@@ -63,3 +65,67 @@ def confirmation_for(request, token: str) -> dict | None:
         if found is not None:
             remember_confirmation(request, token, found["tracking_number"], found["access_code"])
     return found
+
+
+# --- Enterprise self-service (appeals.portal.selfservice) ------------------------------------------
+# The pending challenge (which code this browser is waiting for, for which number), the grant a
+# verified phone earns (time-limited), and the appeals opened from signed links (with the access
+# version each link was made for, re-checked on every request so a new access code revokes them).
+
+CHALLENGE_KEY = "portal_challenge"
+GRANT_KEY = "portal_phone_grant"
+LINKS_KEY = "portal_links"
+
+
+def remember_challenge(request, challenge_id: int, phone: str, credit_code: str) -> None:
+    request.session[CHALLENGE_KEY] = {"id": challenge_id, "phone": phone, "credit_code": credit_code}
+
+
+def pending_challenge(request) -> dict | None:
+    return request.session.get(CHALLENGE_KEY)
+
+
+def grant_phone(request, phone: str, credit_code: str, seconds: int) -> None:
+    """Open this session to the appeals of ``phone`` for ``seconds`` (a new session key: no fixation)."""
+    request.session.cycle_key()
+    request.session.pop(CHALLENGE_KEY, None)
+    request.session[GRANT_KEY] = {
+        "phone": phone,
+        "credit_code": credit_code,
+        "expires": (timezone.now() + timedelta(seconds=seconds)).timestamp(),
+    }
+
+
+def phone_grant(request) -> dict | None:
+    """The live grant (phone, credit code, expires as a datetime), or None (none, or expired: dropped)."""
+    grant = request.session.get(GRANT_KEY)
+    if not grant:
+        return None
+    expires = datetime.fromtimestamp(grant["expires"], tz=UTC)
+    if timezone.now() >= expires:
+        request.session.pop(GRANT_KEY, None)
+        return None
+    return {**grant, "expires": expires}
+
+
+def end_self_service(request) -> None:
+    """Sign out of self-service: the grant, the pending challenge and link-opened appeals are dropped."""
+    for key in (GRANT_KEY, CHALLENGE_KEY, LINKS_KEY):
+        request.session.pop(key, None)
+
+
+def remember_link(request, tracking_number: str, access_version: str) -> None:
+    opened = dict(request.session.get(LINKS_KEY, {}))
+    opened.pop(tracking_number, None)
+    opened[tracking_number] = access_version
+    request.session[LINKS_KEY] = _trim(opened)
+
+
+def link_version_for(request, tracking_number: str) -> str | None:
+    return request.session.get(LINKS_KEY, {}).get(tracking_number)
+
+
+def forget_link(request, tracking_number: str) -> None:
+    opened = dict(request.session.get(LINKS_KEY, {}))
+    if opened.pop(tracking_number, None) is not None:
+        request.session[LINKS_KEY] = opened

@@ -25,6 +25,8 @@ from appeals.portal import limits
 from appeals.portal import session as portal_session
 from appeals.portal.forms import AppealForm, LookupForm, RatingForm, SupplementForm, WithdrawForm
 from appeals.portal.uploads import safe_name
+from appeals.selectors import selfservice as selfservice_selectors
+from notifications import links
 from routing.decisions import routing_table
 from routing.models import Category
 
@@ -172,12 +174,35 @@ def lookup(request):
     return redirect("portal:status", tracking_number=appeal.tracking_number)
 
 
-def _appeal_from_session(request, tracking_number: str) -> tuple[Appeal | None, str]:
+def _appeal_from_session(request, tracking_number: str) -> tuple[Appeal | None, str | services.OwnerProof]:
+    """The appeal this session may open, and the authority the services need for its actions.
+
+    Three ways in, each re-checked on every request: the access code (lookup or confirmation), a
+    signed link from an SMS or e-mail (while the access code it was made for is current), or a
+    verified contact phone (enterprise self-service, while the grant lasts).
+    """
     code = portal_session.access_code_for(request, tracking_number)
-    if not code:
-        return None, ""
-    appeal = selectors.appeal_get_for_appellant(tracking_number=tracking_number, access_code=code)
-    return appeal, code
+    if code:
+        appeal = selectors.appeal_get_for_appellant(tracking_number=tracking_number, access_code=code)
+        if appeal is not None:
+            return appeal, code
+    version = portal_session.link_version_for(request, tracking_number)
+    if version:
+        appeal = selfservice_selectors.appeal_for_link(tracking_number=tracking_number, access_version=version)
+        if appeal is not None:
+            return appeal, services.OwnerProof(appeal_id=appeal.pk, access_version=version)
+        portal_session.forget_link(request, tracking_number)
+    grant = portal_session.phone_grant(request)
+    if grant:
+        appeal = selfservice_selectors.appeal_for_verified_phone(
+            tracking_number=tracking_number, phone=grant["phone"], credit_code=grant["credit_code"]
+        )
+        if appeal is not None:
+            proof = services.OwnerProof(
+                appeal_id=appeal.pk, access_version=links.access_version(appeal.access_code_hash)
+            )
+            return appeal, proof
+    return None, ""
 
 
 def _need_lookup(request) -> HttpResponse:
@@ -216,7 +241,9 @@ def status(request, tracking_number: str):
     appeal, _code = _appeal_from_session(request, tracking_number)
     if appeal is None:
         return _need_lookup(request)
-    return render(request, "portal/status.html", _status_context(appeal))
+    context = _status_context(appeal)
+    context["self_service"] = portal_session.phone_grant(request) is not None
+    return render(request, "portal/status.html", context)
 
 
 def _action_guard(request, tracking_number: str):
@@ -347,6 +374,7 @@ def follow_up(request, tracking_number: str):
 def forget(request, tracking_number: str):
     """Stop showing this appeal in this browser (for shared or public computers)."""
     portal_session.forget_access(request, tracking_number)
+    portal_session.forget_link(request, tracking_number)
     messages.info(request, _("已退出查看。再次查看需要输入受理编号和查询码。"))
     return redirect("portal:lookup")
 

@@ -15,7 +15,8 @@ Modules, by what they do:
 * ``messages`` — notes, contact records, the information request and its answer;
 * ``clocks`` — the paused clock and extensions;
 * ``cohandling`` — 主办/协办;
-* ``appellant`` — withdraw, rating, default rating, follow-up rating;
+* ``appellant`` — withdraw, rating, default rating, follow-up rating, a new access code;
+* ``selfservice`` — one-time SMS codes proving an appeal's contact phone (enterprise self-service);
 * ``merging`` — 并单 and telling merged appeals' appellants the outcome;
 * ``escalation`` — the deadline sweep (warning, 催办, 督办, first contact);
 * ``privacy`` — unmasking and downloading personal data, logged;
@@ -25,7 +26,13 @@ Import public names from here (``from appeals.services import appeal_submit``).
 """
 
 from appeals.errors import AppealError, DuplicateSubmission, InvalidInput, NotAllowed, StateConflict
-from appeals.services.appellant import appeal_close_unrated, appeal_followup_rate, appeal_rate, appeal_withdraw
+from appeals.services.appellant import (
+    appeal_close_unrated,
+    appeal_followup_rate,
+    appeal_rate,
+    appeal_reset_access_code,
+    appeal_withdraw,
+)
 from appeals.services.assignment import appeal_reassign, auto_assign
 from appeals.services.classification import appeal_correct_type, can_correct_type
 from appeals.services.clocks import (
@@ -61,7 +68,7 @@ from appeals.services.privacy import (
     attachment_download_record,
     enterprise_contact_reveal_in_admin,
 )
-from appeals.services.runner import APPELLANT, SYSTEM
+from appeals.services.runner import APPELLANT, SYSTEM, OwnerProof
 from appeals.services.submission import AppealSubmission, SubmittedAppeal, appeal_submit
 
 __all__ = [
@@ -73,6 +80,7 @@ __all__ = [
     "DuplicateSubmission",
     "InvalidInput",
     "NotAllowed",
+    "OwnerProof",
     "StateConflict",
     "SubmittedAppeal",
     "appeal_add_message",
@@ -90,6 +98,7 @@ __all__ = [
     "appeal_reject",
     "appeal_request_information",
     "appeal_reroute",
+    "appeal_reset_access_code",
     "appeal_resume_clock",
     "appeal_return",
     "appeal_reveal_phone",

@@ -12,13 +12,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appeals.errors import InvalidInput, StateConflict
+from appeals import access_codes
+from appeals.errors import InvalidInput, NotAllowed, StateConflict
 from appeals.models import Appeal, AppealState, Rating, RatingLevel
-from appeals.services.runner import APPELLANT, SYSTEM, check_access_code, commit, open_appeal, run_transition
+from appeals.services.runner import (
+    APPELLANT,
+    SYSTEM,
+    OwnerProof,
+    check_access_code,
+    commit,
+    open_appeal,
+    run_transition,
+)
+from notifications import outbox, sealing
 from routing import deadlines
 
 
-def appeal_withdraw(*, appeal_id: int, access_code: str, reason: str = "") -> Appeal:
+def appeal_withdraw(*, appeal_id: int, access_code: str | OwnerProof, reason: str = "") -> Appeal:
     """撤回 by the appellant, before a reply has gone out."""
     check_access_code(appeal_id, access_code)
     return run_transition(
@@ -40,7 +50,7 @@ def _check_level(level: int) -> None:
 def appeal_rate(
     *,
     appeal_id: int,
-    access_code: str | None,
+    access_code: str | OwnerProof | None,
     level: int,
     resolved: bool | None,
     comment: str = "",
@@ -133,7 +143,7 @@ def appeal_close_unrated(*, appeal_id: int) -> Appeal | None:
 
 
 def appeal_followup_rate(
-    *, appeal_id: int, access_code: str, level: int, resolved: bool | None, comment: str = ""
+    *, appeal_id: int, access_code: str | OwnerProof, level: int, resolved: bool | None, comment: str = ""
 ) -> Rating:
     """Record the appellant's single follow-up rating (追评) on a closed, rated appeal.
 
@@ -174,3 +184,41 @@ def appeal_followup_rate(
             payload={"rating_id": rating.pk, "level": level},
         )
     return rating
+
+
+ACCESS_CODE_RESET_EVENT = "appeal.access_code_reset"
+
+
+def appeal_reset_access_code(*, appeal_id: int, verified_phone: str, language: str) -> Appeal:
+    """Issue a new access code for an appeal whose contact phone the appellant just verified by SMS.
+
+    ``verified_phone`` is the E.164 number proven with a one-time code (``appeals.services.selfservice``);
+    it must be this appeal's contact phone, else ``NotAllowed``. The old code stops working at once,
+    and so do the signed links sent before (their access version changes, ``notifications.links``).
+    The new code is never shown on screen: it is sent by SMS to the contact phone, sealed in the
+    outbox row (``notifications.sealing``) and wiped once sent.
+    Side effects: ``access_code_hash`` updated, an audit event ``access_code_reset`` and the outbox row
+    ``appeal.access_code_reset`` (not broadcast: staff see nothing change), in one transaction.
+    The appeal's version is not bumped, so a bureau officer's open form stays valid.
+    """
+    code = access_codes.new_access_code()
+    with transaction.atomic():
+        appeal = open_appeal(appeal_id)
+        if not verified_phone or appeal.contact_phone != verified_phone:
+            raise NotAllowed(_("这件诉求的联系电话不是您验证的号码。"), code="phone")
+        appeal.access_code_hash = access_codes.hash_access_code(appeal.tracking_number, code)
+        commit(
+            appeal,
+            kind="access_code_reset",
+            fields=["access_code_hash"],
+            bump_version=False,
+            actor=APPELLANT,
+            reason=_("联系电话短信验证后重新发放查询码"),
+        )
+        outbox.emit(
+            ACCESS_CODE_RESET_EVENT,
+            appeal=appeal,
+            payload={"sealed_code": sealing.seal(code), "language": language},
+            broadcast=False,
+        )
+    return appeal

@@ -19,7 +19,15 @@ from appeals.errors import InvalidInput, NotAllowed, StateConflict
 from appeals.models import Appeal, AppealMessage, AppealState, Attachment, CoHandling
 from appeals.services import clocks
 from appeals.services.attachments import remove_files, store_attachment
-from appeals.services.runner import APPELLANT, SYSTEM, check_access_code, commit, open_appeal, require_text
+from appeals.services.runner import (
+    APPELLANT,
+    SYSTEM,
+    OwnerProof,
+    check_access_code,
+    commit,
+    open_appeal,
+    require_text,
+)
 
 Kind = AppealMessage.Kind
 
@@ -143,7 +151,7 @@ def appeal_request_information(
 
 
 def appeal_provide_information(
-    *, appeal_id: int, access_code: str, body: str, attachments: Sequence[UploadedFile] = ()
+    *, appeal_id: int, access_code: str | OwnerProof, body: str, attachments: Sequence[UploadedFile] = ()
 ) -> AppealMessage:
     """The appellant answers (补充材料); a paused clock resumes and the deadlines move.
 

@@ -14,17 +14,19 @@ calls ``appeals.audit.record_event`` for a live appeal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from appeals import access_codes, audit
 from appeals.errors import InvalidInput, NotAllowed, StateConflict
 from appeals.models import Appeal, AppealEvent, AppealState
-from notifications import outbox
+from notifications import links, outbox
 
 if TYPE_CHECKING:
     from django_fsm import FSMMeta
@@ -201,10 +203,32 @@ def run_transition(
     return appeal
 
 
-def check_access_code(appeal_id: int, access_code: str | None) -> None:
-    """The appellant's authority: the access code of this appeal, else ``NotAllowed``."""
+@dataclass(frozen=True)
+class OwnerProof:
+    """The appellant's authority without the access code: a verified contact phone or a signed link.
+
+    Built by the portal only after it checked the proof (``appeals.portal.selfservice``): an SMS code
+    for the appeal's contact phone, or a link we sent to it. ``access_version`` is the version of the
+    access code the proof was made for (``notifications.links.access_version``): a code issued since
+    then voids the proof, as it voids the old code.
+    """
+
+    appeal_id: int
+    access_version: str
+
+
+def check_access_code(appeal_id: int, access_code: str | OwnerProof | None) -> None:
+    """The appellant's authority: the access code of this appeal (or an ``OwnerProof``), else ``NotAllowed``."""
     appeal = Appeal.objects.filter(pk=appeal_id).only("tracking_number", "access_code_hash").first()
-    if appeal is None or not access_codes.check_access_code(
-        appeal.tracking_number, access_code or "", appeal.access_code_hash
-    ):
+    if isinstance(access_code, OwnerProof):
+        allowed = (
+            appeal is not None
+            and access_code.appeal_id == appeal.pk
+            and constant_time_compare(access_code.access_version, links.access_version(appeal.access_code_hash))
+        )
+    else:
+        allowed = appeal is not None and access_codes.check_access_code(
+            appeal.tracking_number, access_code or "", appeal.access_code_hash
+        )
+    if not allowed:
         raise NotAllowed(_("受理编号或查询码不正确。"), code="access_code")

@@ -59,6 +59,43 @@ PORTAL_RATE_LIMITS = {
     # Open311 public reads (services, requests, tokens) from one client address.
     "open311_read_ip": os.environ.get("OPEN311_RATE_READ_IP", "120/m"),
 }
+# Enterprise self-service (我的企业诉求, appeals/portal/selfservice.py; docs/portal.md). Every key below
+# is counted whether or not the phone number belongs to an appeal, so the answers never differ.
+PORTAL_RATE_LIMITS.update(
+    {
+        # One-time codes sent to one phone number (keyed hash of the number): per hour and per day.
+        "otp_send_phone": os.environ.get("PORTAL_RATE_OTP_SEND_PHONE", "3/h"),
+        "otp_send_phone_day": os.environ.get("PORTAL_RATE_OTP_SEND_PHONE_DAY", "10/d"),
+        # One-time codes requested from one client address (any numbers), per hour and per day.
+        "otp_send_ip": os.environ.get("PORTAL_RATE_OTP_SEND_IP", "10/h"),
+        "otp_send_ip_day": os.environ.get("PORTAL_RATE_OTP_SEND_IP_DAY", "30/d"),
+        # Lockout: this many wrong codes for one phone number, or from one client address, locks
+        # verification for that number / address until the window ends.
+        "otp_fail_phone": os.environ.get("PORTAL_RATE_OTP_FAIL_PHONE", "10/h"),
+        "otp_fail_ip": os.environ.get("PORTAL_RATE_OTP_FAIL_IP", "20/h"),
+        # Access-code recoveries (a new code by SMS) from one client address.
+        "recover_ip": os.environ.get("PORTAL_RATE_RECOVER_IP", "10/h"),
+    }
+)
+
+
+class SelfServiceSettings(TypedDict):
+    CODE_TTL_SECONDS: int
+    CODE_MAX_ATTEMPTS: int
+    GRANT_SECONDS: int
+    LINK_MAX_AGE_DAYS: int
+
+
+SELF_SERVICE: SelfServiceSettings = {
+    # A one-time code works for this long after it is sent, once, and for this many tries.
+    "CODE_TTL_SECONDS": env_int("SELF_SERVICE_CODE_TTL_SECONDS", 600),
+    "CODE_MAX_ATTEMPTS": env_int("SELF_SERVICE_CODE_MAX_ATTEMPTS", 5),
+    # A verified phone opens its list of appeals in this browser session for this long.
+    "GRANT_SECONDS": env_int("SELF_SERVICE_GRANT_SECONDS", 1800),
+    # Links in SMS and e-mail open the appeal directly for this many days (until the code changes).
+    "LINK_MAX_AGE_DAYS": env_int("SELF_SERVICE_LINK_MAX_AGE_DAYS", 14),
+}
+
 # Seconds a process keeps a partner's API client row (appeals.api.authentication.active_client).
 API_CLIENT_CACHE_SECONDS = env_int("API_CLIENT_CACHE_SECONDS", 10)
 

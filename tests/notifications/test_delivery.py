@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import timedelta
 
@@ -10,10 +11,18 @@ from django.core import mail
 from django.utils import timezone
 
 from appeals import services
-from notifications import delivery, outbox, tasks
+from notifications import delivery, links, outbox, tasks
 from notifications.backends.sms import LocmemSMSBackend, SMSError, TransientSMSError
 from notifications.models import Delivery, InboxItem, NotificationPreference, NotificationSettings, OutboxEvent
 from tests import factories
+
+
+def _linked_appeal(text: str) -> int:
+    """The appeal a signed link in ``text`` opens (the message links to the appeal itself)."""
+    match = re.search(r"/t/([^/\s]+)/", text)
+    assert match, text
+    return links.read_token(match.group(1)).appeal_id
+
 
 pytestmark = pytest.mark.django_db
 S = Delivery.Status
@@ -43,10 +52,11 @@ def test_dispatch_reaches_bureau_inbox_and_appellant_by_email_and_sms(hrss, offi
     assert item.url.endswith(f"/{appeal.pk}/")
     [email] = mail.outbox
     assert email.to == ["boss@example.com"]
-    assert "/track/" in email.body and appeal.tracking_number in email.body
+    # The appellant's link opens the appeal directly (signed, expiring: notifications.links).
+    assert _linked_appeal(email.body) == appeal.pk and appeal.tracking_number in email.body
     assert hrss.name in email.body
     [sms] = LocmemSMSBackend.outbox
-    assert sms["to"] == appeal.contact_phone and "/track/" in sms["text"]
+    assert sms["to"] == appeal.contact_phone and _linked_appeal(sms["text"]) == appeal.pk
     event.refresh_from_db()
     assert event.processed_at is not None
 
