@@ -34,6 +34,7 @@ TRANSITION_LABELS = {
     "send_reply": gettext_lazy("答复"),
     "close": gettext_lazy("办结"),
     "reopen": gettext_lazy("重办"),
+    "reopen_after_followup": gettext_lazy("回访未解决重办"),
     "withdraw": gettext_lazy("撤回"),
 }
 
