@@ -104,7 +104,8 @@ def followup_counts(
     )
     out: dict[int | None, FollowUpCounts] = defaultdict(FollowUpCounts)
     for row in rows:
-        out[row.pop(key)] = FollowUpCounts(**row)
+        pk = row.pop(key)
+        out[pk] = FollowUpCounts(**row)
     return dict(out)
 
 

@@ -24,7 +24,17 @@ from tests.analytics.conftest import SHANGHAI
 
 pytestmark = pytest.mark.django_db
 WEEK = Filters(start=date(2026, 11, 2), end=date(2026, 11, 8))
-ZH_SHEETS = ["摘要", "类别排行", "上升类别", "单位考核", "地区×类别", "超期与重办", "诉求明细", "政策层面待解决的问题"]
+ZH_SHEETS = [
+    "摘要",
+    "类别排行",
+    "上升类别",
+    "单位考核",
+    "地区×类别",
+    "超期与重办",
+    "问题工单",
+    "诉求明细",
+    "政策层面待解决的问题",
+]
 EN_SHEETS = [
     "Summary",
     "Category ranking",
@@ -32,6 +42,7 @@ EN_SHEETS = [
     "Bureau scorecard",
     "Region x category",
     "Overdue and re-opened",
+    "Problem tickets",
     "Appeals",
     "Policy-level problems",
 ]

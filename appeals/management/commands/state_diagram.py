@@ -125,7 +125,8 @@ def render() -> str:
         for source in row["sources"]:
             lines.append(f"    {source} --> {row['target']}: {label}")
     for state in states:
-        if state not in outgoing:
+        # 已办结 is final even though a follow-up call can re-open it (reopen_after_followup).
+        if state not in outgoing or state in FINAL_STATES:
             lines.append(f"    {state} --> [*]")
     lines += ["```", "", "## " + _("状态"), "", "| " + _("代码") + " | " + _("名称") + " | " + _("类型") + " |"]
     lines.append("|---|---|---|")
