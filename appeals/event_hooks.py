@@ -10,6 +10,7 @@ app's periodic job catches up).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -39,4 +40,4 @@ def _run(hook: Hook, appeal_id: int, kind: str) -> None:
 def event_recorded(appeal_id: int, kind: str) -> None:
     """Schedule the hooks of ``kind`` for after the current transaction commits."""
     for hook in _HOOKS.get(kind, ()):
-        transaction.on_commit(lambda hook=hook: _run(hook, appeal_id, kind))
+        transaction.on_commit(functools.partial(_run, hook, appeal_id, kind))
