@@ -106,6 +106,7 @@ def measure() -> None:
     from followup.models import FollowUp
     from followup.selection import followup_select
     from problems.detection import candidate_ids, problems_sweep
+    from problems.models import ProblemTicket
 
     now = timezone.now()
     total = Appeal.objects.count()
@@ -121,6 +122,7 @@ def measure() -> None:
     )
     by_reason = dict(FollowUp.objects.values_list("reason").annotate(n=django.db.models.Count("pk")).order_by())
     print(f"follow-ups by reason: {by_reason}")
+    ProblemTicket.objects.all().delete()  # a first run that flags, however often the script ran
     timed("problem candidates", lambda: f"{len(candidate_ids())} candidates")
     for label in ("problem sweep, first run", "problem sweep, second run"):
         timed(label, lambda: problems_sweep(now=now))

@@ -123,16 +123,24 @@ class SweepRun:
 
 def problems_sweep(*, now: datetime | None = None) -> SweepRun:
     """Flag every appeal over a threshold (idempotent; see ``services.problem_flag``)."""
-    from problems.services import problem_flag
+    from problems.models import ProblemTicket
+    from problems.services import escalated, problem_flag
 
     now = now or timezone.now()
     run = SweepRun()
     ids = candidate_ids()
     run.candidates = len(ids)
     for start in range(0, len(ids), 2000):
-        for m in measure(ids[start : start + 2000]).values():
+        chunk = ids[start : start + 2000]
+        tickets = {t.appeal_id: t for t in ProblemTicket.objects.filter(appeal_id__in=chunk)}
+        for m in measure(chunk).values():
             reasons = m.reasons()
             if not reasons:
+                continue
+            ticket = tickets.get(m.appeal_id)
+            # Nothing new since the last run: skip without taking the appeal's lock (the steady state).
+            if ticket is not None and not escalated(ticket, reasons, m.detail()):
+                run.unchanged += 1
                 continue
             try:
                 outcome = problem_flag(appeal_id=m.appeal_id, reasons=reasons, detail=m.detail(), now=now)

@@ -30,7 +30,9 @@ def can_own(user: Any) -> bool:
     return bool(user.is_active and (user.has_perm("appeals.supervise_appeal") or user.has_perm("appeals.lead_bureau")))
 
 
-def _escalated(ticket: ProblemTicket, reasons: list[str], detail: dict[str, Any]) -> bool:
+def escalated(ticket: ProblemTicket, reasons: list[str], detail: dict[str, Any]) -> bool:
+    """Whether the measures grew since the ticket was last written (a new reason, more re-openings,
+    more bureaus, a new supervision)."""
     old = ticket.detail or {}
     return (
         not set(reasons) <= set(ticket.reasons)
@@ -64,7 +66,7 @@ def problem_flag(*, appeal_id: int, reasons: list[str], detail: dict[str, Any], 
             ticket.save(force_insert=True)
             commit(appeal, kind="problem_flagged", fields=[], bump_version=False, actor=SYSTEM, data=data, at=now)
             return "flagged"
-        if not _escalated(ticket, reasons, detail):
+        if not escalated(ticket, reasons, detail):
             return "unchanged"
         kind = "problem_flagged"
         fields = ["reopened", "bureaus", "supervised", "detail", "bureau_id"]
