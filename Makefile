@@ -105,7 +105,7 @@ format: install ## Apply ruff's formatting and safe fixes
 
 .PHONY: typecheck
 typecheck: install ## mypy with the Django plugin
-	$(BIN)/mypy appeals routing notifications analytics knowledge alerts integrations config
+	$(BIN)/mypy appeals routing notifications analytics knowledge alerts followup problems integrations config
 
 .PHONY: checks
 checks: install ## Django system checks and missing-migration check

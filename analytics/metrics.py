@@ -56,6 +56,14 @@ class Scorecard:
     # search them all at once, which is what keeps a year of rows cheap.
     sign_minutes: list[histograms.Cumulative] = field(default_factory=list)
     reply_minutes: list[histograms.Cumulative] = field(default_factory=list)
+    # Follow-up calls (回访) of appeals closed in the period, read from the follow-up table rather than
+    # the rollups (``add_followups``): due, completed (reached, or unreachable after the last try), outcomes.
+    followups_due: int = 0
+    followups_completed: int = 0
+    followups_resolved: int = 0
+    followups_not_resolved: int = 0
+    followups_contested: int = 0
+    followups_unreachable: int = 0
 
     SUMS = (
         "dispatched",
@@ -82,6 +90,20 @@ class Scorecard:
                 if isinstance(histogram, Mapping):
                     histogram = histograms.pack(histogram)
                 getattr(self, name).append(histograms.Cumulative(histogram))
+
+    def add_followups(self, counts) -> None:
+        """Add a ``followup.selectors.FollowUpCounts``."""
+        self.followups_due += counts.due
+        self.followups_completed += counts.completed
+        self.followups_resolved += counts.resolved
+        self.followups_not_resolved += counts.not_resolved
+        self.followups_contested += counts.contested
+        self.followups_unreachable += counts.unreachable
+
+    @property
+    def followup_rate(self) -> float | None:
+        """回访率: follow-ups completed ÷ follow-ups due."""
+        return ratio(self.followups_completed, self.followups_due)
 
     @property
     def response_rate(self) -> float | None:

@@ -26,6 +26,9 @@ from django.utils.translation import get_language
 from analytics import metrics
 from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
 from appeals.models import Appeal
+from followup.selectors import followup_counts, followup_total
+from problems.selectors import ProblemCounts
+from problems.selectors import problem_counts as problems_counts
 from routing.models import Bureau, Category, Region
 
 TREND_PERIODS = 8
@@ -370,6 +373,15 @@ def scorecards(filters: Filters, *, by: str = "bureau", scoped: bool = True) -> 
     cards: dict[int, metrics.Scorecard] = defaultdict(metrics.Scorecard)
     for row in scorecard_cells(filters, key, *_SCORE_VALUES, scoped=scoped):
         cards[row[key]].add(row)
+    for pk, counts in followup_counts(
+        start=filters.start,
+        end=filters.end,
+        by=by,
+        region_ids=filters.region_ids,
+        bureau_id=filters.bureau_id if scoped else None,
+    ).items():
+        if pk is not None:
+            cards[pk].add_followups(counts)
     return dict(cards)
 
 
@@ -377,7 +389,17 @@ def overall_scorecard(filters: Filters) -> metrics.Scorecard:
     total = metrics.Scorecard()
     for row in scorecard_cells(filters, *_SCORE_VALUES):
         total.add(row)
+    total.add_followups(
+        followup_total(start=filters.start, end=filters.end, region_ids=filters.region_ids, bureau_id=filters.bureau_id)
+    )
     return total
+
+
+def problem_counts(filters: Filters) -> ProblemCounts:
+    """Problem tickets (问题工单) of the period in the filters' region and bureau scope."""
+    return problems_counts(
+        start=filters.start, end=filters.end, region_ids=filters.region_ids, bureau_id=filters.bureau_id
+    )
 
 
 @dataclass

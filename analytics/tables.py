@@ -64,6 +64,8 @@ def kpi_table(filters: Filters, data: selectors.Kpis | None = None) -> Table:
         (_("签收用时P90（小时）"), a.sign_p90_hours, b.sign_p90_hours, "num"),
         (_("答复用时中位数（小时）"), a.reply_median_hours, b.reply_median_hours, "num"),
         (_("答复用时P90（小时）"), a.reply_p90_hours, b.reply_p90_hours, "num"),
+        # Last, so the dashboard's headline tiles (picked by position) stay the same.
+        (_("回访率（%）"), a.followup_rate, b.followup_rate, "pct"),
     ]
     table = Table("kpis", _("关键指标"), [_("指标"), _("本期"), _("上期"), _("变化")])
     for label, this, last, kind in rows:
@@ -165,6 +167,11 @@ SCORE_HEADERS = [
     "超期",
     "退单",
     "重办",
+    "回访率（%）",
+    "回访：已解决",
+    "回访：未解决",
+    "回访：有异议",
+    "回访：联系不上",
 ]
 
 
@@ -183,6 +190,11 @@ def score_cells(card: metrics.Scorecard) -> list[Any]:
         card.overdue,
         card.returns,
         card.rehandles,
+        pct(card.followup_rate),
+        card.followups_resolved,
+        card.followups_not_resolved,
+        card.followups_contested,
+        card.followups_unreachable,
     ]
 
 
@@ -191,7 +203,7 @@ def scorecard_table(filters: Filters) -> Table:
         "scorecard",
         _("承办单位考核"),
         [_("承办单位"), *[_(h) for h in SCORE_HEADERS]],
-        note=_("按派单日期统计；退单按退单日期计入退单单位。"),
+        note=_("按派单日期统计；退单按退单日期计入退单单位；回访按办结日期统计。"),
     )
     for row in selectors.scorecard_rows(filters):
         table.rows.append([row.name, *score_cells(row.card)])
@@ -212,6 +224,7 @@ def league_table(filters: Filters, *, by: str) -> Table:
             _("满意率（%）"),
             _("派单数"),
             _("超期"),
+            _("回访率（%）"),
         ],
     )
     for row in selectors.league(filters, by=by):
@@ -226,8 +239,25 @@ def league_table(filters: Filters, *, by: str) -> Table:
                 pct(card.satisfaction_rate),
                 card.dispatched,
                 card.overdue,
+                pct(card.followup_rate),
             ]
         )
+    return table
+
+
+def problems_table(filters: Filters, counts: selectors.ProblemCounts | None = None) -> Table:
+    """问题工单: flagged and resolved in the period, open now and how many of those have an owner."""
+    counts = counts or selectors.problem_counts(filters)
+    table = Table("problems", _("问题工单"), [_("指标"), _("件数")])
+    table.rows += [
+        [_("本期标记"), counts.flagged],
+        [_("其中：多次重办"), counts.reopened],
+        [_("其中：多次退单改派"), counts.bureaus],
+        [_("其中：督办后仍超期"), counts.supervised],
+        [_("本期解除"), counts.resolved],
+        [_("目前待协调"), counts.open],
+        [_("其中已指派协调负责人"), counts.with_owner],
+    ]
     return table
 
 
@@ -253,6 +283,7 @@ TABLES: dict[str, Callable[..., Table]] = {
     "heatmap": heatmap_table,
     "rising": rising_table,
     "scorecard": scorecard_table,
+    "problems": problems_table,
     "hot-topics": hot_topics_table,
 }
 LEAGUES = {"league-bureaus": "bureau", "league-regions": "region"}

@@ -99,6 +99,7 @@ def _dashboard_sections(filters: Filters, scope: Scope) -> dict:
         "heatmap_table": tables.heatmap_table(filters, heat),
         "rising_table": tables.rising_table(filters),
         "scorecard_table": tables.scorecard_table(filters),
+        "problems_table": tables.problems_table(filters),
         "league_period": league_period,
         "league_bureaus": tables.league_table(league_period, by="bureau"),
         "league_regions": tables.league_table(league_period, by="region"),

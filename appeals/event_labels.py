@@ -51,6 +51,19 @@ EVENT_LABELS: dict[str, Any] = {
     "cohandling_declined": _("拒绝协办"),
     "appeal_type_corrected": _("更正诉求类型"),
     "access_code_reset": _("重新发放查询码"),
+    # Follow-up calls (followup.services) and contested ratings.
+    "followup_resolved": _("回访：问题已解决"),
+    "followup_not_resolved": _("回访：问题未解决"),
+    "followup_contested": _("回访：对评价有异议"),
+    "followup_not_reached": _("回访：未联系上"),
+    "followup_unreachable": _("回访：多次联系不上"),
+    "rating_contest_upheld": _("评价复核：申诉成立"),
+    "rating_contest_dismissed": _("评价复核：申诉不成立"),
+    # Problem tickets (problems.services).
+    "problem_flagged": _("标记为问题工单"),
+    "problem_reflagged": _("再次标记为问题工单"),
+    "problem_owner_assigned": _("指派协调负责人"),
+    "problem_resolved": _("解除问题工单"),
     # Messages (``message.<AppealMessage.Kind>``); the staff timeline shows the message itself.
     "message.appellant": _("诉求人补充"),
     "message.internal_note": _("内部备注"),

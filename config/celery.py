@@ -111,6 +111,18 @@ app.conf.beat_schedule = {
         "task": "routing.deadline_sweep",
         "schedule": float(os.environ.get("ROUTING_SWEEP_SECONDS", "300")),
     },
+    # Follow-up calls (回访): pick closed appeals due a call (bad ratings, default ratings, a stable sample).
+    # Every 30 minutes as a safety net: a close already selects its appeal within seconds; idempotent.
+    "followup-select": {
+        "task": "followup.tasks.select",
+        "schedule": float(os.environ.get("FOLLOW_UP_SELECT_SECONDS", "1800")),
+    },
+    # Problem tickets (问题工单): flag appeals re-opened or re-routed too often, or open after 督办. Every
+    # 15 minutes behind the deadline sweep (events already flag at once); idempotent.
+    "problems-sweep": {
+        "task": "problems.tasks.sweep",
+        "schedule": float(os.environ.get("PROBLEM_SWEEP_SECONDS", "900")),
+    },
     # Routing: learn from dispatchers' manual routing — harvest labelled examples, train a new classifier
     # version. Nightly at 02:30 Asia/Shanghai, when nobody is filing or dispatching.
     "routing-retrain-classifier": {

@@ -28,6 +28,8 @@ urlpatterns = [
     path("", include("knowledge.urls")),
     # Early warning (未诉先办): the supervisors' board under /staff/alerts/.
     path("", include("alerts.urls")),
+    path("", include("followup.urls")),
+    path("", include("problems.urls")),
     path("open311/", include("integrations.open311.urls")),
     path("staff/login/", console_auth.StaffLoginView.as_view(), name="login"),
     path("staff/logout/", console_auth.StaffLogoutView.as_view(), name="logout"),

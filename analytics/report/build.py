@@ -9,6 +9,7 @@ from django.utils import translation
 from analytics import selectors
 from analytics.report.listings import overdue_sheet, raw_sheet
 from analytics.report.policy import policy_sheet
+from analytics.report.problems import problems_sheet
 from analytics.report.scorecard import scorecard_sheet
 from analytics.report.summary import summary_sheet
 from analytics.report.volume import matrix_sheet, ranking_sheet, rising_sheet, types_sheet
@@ -43,6 +44,8 @@ def build_workbook(*, filters: Filters, language: str, out: str | IO[bytes], pro
         matrix_sheet(w, filters)
         report_progress(30, "overdue")
         overdue_sheet(w, filters, labels)
+        report_progress(33, "problems")
+        problems_sheet(w, filters, labels)
         total = selectors.report_raw_rows(filters).count()
         report_progress(35, "raw")
         count = raw_sheet(w, filters, labels, report_progress, total)

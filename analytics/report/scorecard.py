@@ -1,4 +1,4 @@
-"""The bureau scorecard sheet: 三率, composite, times, overdue, returns and re-handles per bureau."""
+"""The bureau scorecard sheet: 三率, composite, times, overdue, returns, re-handles and follow-ups (回访) per bureau."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ SCORECARD_KEYS = [
     "overdue_count",
     "returns",
     "rehandles",
+    "followup_rate",
+    "followup_resolved",
+    "followup_not_resolved",
+    "followup_contested",
+    "followup_unreachable",
 ]
 
 
@@ -42,16 +47,21 @@ def scorecard_values(card: Scorecard) -> list[Any]:
         card.overdue,
         card.returns,
         card.rehandles,
+        pct(card.followup_rate),
+        card.followups_resolved,
+        card.followups_not_resolved,
+        card.followups_contested,
+        card.followups_unreachable,
     ]
 
 
 def scorecard_sheet(w: Writer, filters: Filters) -> None:
     rows = selectors.scorecard_rows(filters)
-    ws = w.sheet("scorecard", [30, 10, 12, 10, 10, 10, 10, 14, 14, 14, 14, 10, 10, 10], freeze="B2")
+    ws = w.sheet("scorecard", [30, 10, 12, 10, 10, 10, 10, 14, 14, 14, 14, 10, 10, 10, 10, 12, 14, 14, 12], freeze="B2")
     ws.ws.set_row(0, 32)  # two lines for the long headers
     w.header(ws, SCORECARD_KEYS)
     percent = w.format(num_format=PERCENT)
-    rate_columns = {3: percent, 4: percent, 5: percent}
+    rate_columns = {3: percent, 4: percent, 5: percent, 14: percent}
     for row in rows:
         ws.append([row.name, *scorecard_values(row.card)], rate_columns)
     if rows:

@@ -335,6 +335,15 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         self.replied_at = None
         self.warned_at = self.urged_at = self.supervised_at = None
 
+    @transition(field=state, source=S.CLOSED, target=S.HANDLING, permission=perms.can_dispatch)
+    def reopen_after_followup(self) -> None:
+        """重办 after the follow-up call (回访) finds the problem not resolved."""
+        self.reopen_count += 1
+        self.replied_at = None
+        self.closed_at = None
+        self.rating_level = None
+        self.warned_at = self.urged_at = self.supervised_at = None
+
     @transition(field=state, source=OPEN_STATES, target=S.WITHDRAWN, permission=perms.anyone)
     def withdraw(self, *, at) -> None:
         """撤回 by the appellant (authorised by the access code, not a login)."""

@@ -23,7 +23,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
-from appeals import access_codes, audit
+from appeals import access_codes, audit, event_hooks
 from appeals.errors import InvalidInput, NotAllowed, StateConflict
 from appeals.models import Appeal, AppealEvent, AppealState
 from notifications import links, outbox
@@ -84,7 +84,9 @@ def record(appeal: Appeal, **event: Any) -> AppealEvent:
     ``event``: ``appeals.audit.record_event``'s arguments — ``kind``, ``actor`` and optionally
     ``from_state``, ``to_state``, ``reason``, ``data``, ``at``.
     """
-    return audit.record_event(appeal=appeal, **event)
+    row = audit.record_event(appeal=appeal, **event)
+    event_hooks.event_recorded(appeal.pk, row.kind)
+    return row
 
 
 def commit(

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "analytics",
     "knowledge",
     "alerts",
+    "followup",
+    "problems",
     # Open311 GeoReport v2, the bureau-system API and signed webhooks (docs/integrations.md).
     "integrations",
 ]

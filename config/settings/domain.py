@@ -176,3 +176,30 @@ ALERTS = {
     # Sensitive words are looked for in appeals filed within this many hours (the job runs every 15 min).
     "SENSITIVE_LOOKBACK_HOURS": env_int("ALERTS_SENSITIVE_LOOKBACK_HOURS", 48),
 }
+
+# --- Follow-up calls (回访; followup app; docs/followup.md) -------------------------------------
+
+FOLLOW_UP = {
+    # Every closed appeal with a rating at or below this level gets a call (2 = 不满意: every bad review).
+    "BAD_RATING_MAX": env_int("FOLLOW_UP_BAD_RATING_MAX", 2),
+    # Percentage of the other closed appeals called as a sample, chosen by a hash of the appeal id (stable
+    # across reruns). Appeals closed by the default rating are always called.
+    "SAMPLE_PERCENT": env_int("FOLLOW_UP_SAMPLE_PERCENT", 10),
+    # Natural days after closing by which the call should be made (the worklist is sorted by this).
+    "DUE_DAYS": env_int("FOLLOW_UP_DUE_DAYS", 3),
+    # Calls without reaching the appellant before the follow-up closes as unreachable.
+    "MAX_ATTEMPTS": env_int("FOLLOW_UP_MAX_ATTEMPTS", 3),
+    # The periodic selection looks at appeals closed within this many days (catches any close it missed).
+    "LOOKBACK_DAYS": env_int("FOLLOW_UP_LOOKBACK_DAYS", 30),
+}
+
+# --- Problem tickets (问题工单; problems app; docs/followup.md) ----------------------------------
+
+PROBLEM_TICKETS = {
+    # Re-opened (重办) at least this many times.
+    "REOPEN_THRESHOLD": env_int("PROBLEM_REOPEN_THRESHOLD", 3),
+    # Dispatched to at least this many different bureaus (returns and re-routes).
+    "BUREAU_THRESHOLD": env_int("PROBLEM_BUREAU_THRESHOLD", 3),
+    # Still open after formal supervision (督办).
+    "FLAG_SUPERVISED": env_bool("PROBLEM_FLAG_SUPERVISED", True),
+}

@@ -32,6 +32,7 @@ ZH_SHEETS = [
     "单位考核",
     "地区×类别",
     "超期与重办",
+    "问题工单",
     "诉求明细",
     "政策层面待解决的问题",
 ]
@@ -43,6 +44,7 @@ EN_SHEETS = [
     "Bureau scorecard",
     "Region x category",
     "Overdue and re-opened",
+    "Problem tickets",
     "Appeals",
     "Policy-level problems",
 ]

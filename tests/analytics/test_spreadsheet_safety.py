@@ -21,6 +21,7 @@ from analytics.spreadsheet_text import csv_value, is_formula_like
 from appeals.api.models import ApiClient
 from appeals.models import Appeal
 from config.celery import app as celery_app
+from problems.models import ProblemTicket
 from routing.models import Bureau, Region
 from tests import factories
 from tests.appeals.portal.conftest import form_data
@@ -110,6 +111,9 @@ def filed(client, hrss, finance, dispatch_centre, settings):
     assert appeals.count() == len(VECTORS)
     # Flag them all so the "overdue and re-opened" sheet lists them too.
     AppealFact.objects.filter(appeal_id__in=appeals.values("pk")).update(overdue=True)
+    # And as problem tickets, with a supervisor's note that is a formula as well.
+    for appeal in appeals:
+        ProblemTicket.objects.create(appeal=appeal, region=appeal.region, reopened=True, owner_note="=1+1")
     yield appeals
     celery_app.conf.task_always_eager = False
 
@@ -136,14 +140,16 @@ def test_no_user_text_becomes_a_formula_in_the_report(client, filed, django_capt
             assert not re.search(r"<f[\s>/]", xml), f"{name} holds a formula"
     book = load_workbook(io.BytesIO(content))
     titles = set(Appeal.objects.values_list("title", flat=True))
-    for sheet, column in (("诉求明细", 17), ("超期与重办", 1)):
-        cells = [row[column] for row in book[sheet].iter_rows(min_row=2)]
+    for sheet, column, first in (("诉求明细", 17, 2), ("超期与重办", 1, 2), ("问题工单", 1, 7)):
+        cells = [row[column] for row in book[sheet].iter_rows(min_row=first)]
         assert {c.value for c in cells} == titles, sheet
         for cell in cells:
             # Text, exactly as typed, and marked so that editing it in Excel keeps it text.
             assert cell.data_type == "s" and cell.quotePrefix, (sheet, cell.value)
     assert book["诉求明细"].cell(row=2, column=3).value.startswith("=HYPERLINK")
     assert book["诉求明细"].cell(row=2, column=3).quotePrefix
+    assert book["问题工单"].cell(row=7, column=10).value == "=1+1"
+    assert book["问题工单"].cell(row=7, column=10).quotePrefix
     # The stored titles still carry the dangerous prefixes the vectors start with.
     assert sum(1 for t in titles if t[:1] in "=+-@") >= 12
 
@@ -153,7 +159,17 @@ def test_no_user_text_starts_a_formula_in_any_csv(client, filed):
     client.force_login(factories.staff_user("manager", None))
     period = {"start": f"{today - timedelta(days=13):%Y-%m-%d}", "end": f"{today:%Y-%m-%d}"}
     seen = set()
-    for name in ("kpis", "ranking", "trend", "heatmap", "rising", "scorecard", "hot-topics", "league-bureaus"):
+    for name in (
+        "kpis",
+        "ranking",
+        "trend",
+        "heatmap",
+        "rising",
+        "scorecard",
+        "problems",
+        "hot-topics",
+        "league-bureaus",
+    ):
         response = client.get(f"/analytics/csv/{name}/", period)
         assert response.status_code == 200, name
         text = response.content.decode("utf-8")[1:]

@@ -35,6 +35,7 @@ TRANSITION_LABELS = {
     "send_reply": gettext_lazy("答复"),
     "close": gettext_lazy("办结"),
     "reopen": gettext_lazy("重办"),
+    "reopen_after_followup": gettext_lazy("回访未解决重办"),
     "withdraw": gettext_lazy("撤回"),
 }
 
@@ -125,7 +126,8 @@ def render() -> str:
         for source in row["sources"]:
             lines.append(f"    {source} --> {row['target']}: {label}")
     for state in states:
-        # A final state may still have a corrective way out (撤销并单), and remains final.
+        # A final state may still have a corrective way out (撤销并单, or 回访未解决重办 after 已办结),
+        # and remains final.
         if state not in outgoing or state in FINAL_STATES:
             lines.append(f"    {state} --> [*]")
     lines += ["```", "", "## " + _("状态"), "", "| " + _("代码") + " | " + _("名称") + " | " + _("类型") + " |"]
