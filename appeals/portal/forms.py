@@ -44,7 +44,8 @@ class PortalForm(forms.Form):
     def full_clean(self):
         super().full_clean()
         for name in self.errors:
-            if name in self.fields and not isinstance(self.fields[name].widget, forms.RadioSelect):
+            # A hidden field's error is shown in the summary only: no message element to point at.
+            if name in self.fields and not isinstance(self.fields[name].widget, (forms.RadioSelect, forms.HiddenInput)):
                 attrs = self.fields[name].widget.attrs
                 html_name = self.add_prefix(name)
                 attrs["aria-invalid"] = "true"
