@@ -12,6 +12,7 @@ To cover a new page, add it to PAGES (role, a name for it, and how to build its 
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from knowledge.models import Article
 from routing.models import Bureau, Region, StaffProfile
 from tests.appeals.portal.conftest import form_data
 
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Attributes a person reads (or hears) as well as the text.
 READ_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "aria-description", "data-confirm")
@@ -73,6 +75,12 @@ PAGES: list[tuple[str, str, Callable[[Seeded], str]]] = [
     ("admin", "admin appeals", _admin_changelist("appeals/appeal")),
     ("admin", "admin bureaus", _admin_changelist("routing/bureau")),
     ("admin", "admin categories", _admin_changelist("routing/category")),
+    ("admin", "admin appeal", lambda s: f"/admin/appeals/appeal/{s.appeal.pk}/change/"),
+    ("admin", "admin staff", _admin_changelist("routing/staffprofile")),
+    ("admin", "admin events", _admin_changelist("appeals/appealevent")),
+    ("admin", "admin deadline policies", _admin_changelist("routing/deadlinepolicy")),
+    ("admin", "admin outbox", _admin_changelist("notifications/outboxevent")),
+    ("lead", "knowledge editor list", lambda s: "/staff/knowledge/"),
 ]
 
 EXPECTED_STATUS = {"404 page": 404, "403 page": 403}
@@ -87,7 +95,7 @@ def data_names() -> set[str]:
     names.update(Region.objects.values_list("name", flat=True))
     names.update(Enterprise.objects.values_list("name", flat=True))
     names.update(Enterprise.objects.values_list("contact_name", flat=True))
-    for row in Appeal.objects.values_list("title", "description", "enterprise_name"):
+    for row in Appeal.objects.values_list("title", "description", "enterprise_name", "reply"):
         names.update(row)
     names.update(AppealMessage.objects.values_list("body", flat=True))
     names.update(Article.objects.values_list("question", flat=True))
@@ -101,6 +109,9 @@ def admin_data_names() -> set[str]:
 
     names = set(Category.objects.values_list("name", flat=True))
     names.update(BureauType.objects.values_list("name", flat=True))
+    # The routing explanation (read-only JSON on the appeal's admin page) quotes words of the appeal.
+    for explanation in Appeal.objects.values_list("routing_explanation", flat=True):
+        names.update(CJK_RUN.findall(json.dumps(explanation, ensure_ascii=False)))
     return names
 
 
@@ -170,6 +181,13 @@ def seeded(db, settings) -> Seeded:
     newest = Appeal.objects.order_by("-pk").first()
     assert appeal is not None and newest is not None
     officer, lead = users.get(username=USERNAMES["officer"]), users.get(username=USERNAMES["lead"])
+    # The appellant's own appeal gets a reply: the tracking page then shows it, the timeline and the rating form.
+    from appeals import services as appeal_services
+
+    if newest.bureau_id:
+        handler = users.get(username=f"officer_foshan_{newest.bureau.bureau_type.code}")
+        appeal_services.appeal_sign_for(appeal_id=newest.pk, user=handler)
+        appeal_services.appeal_submit_reply(appeal_id=newest.pk, user=handler, reply="已联系技工院校。")
     article = knowledge_services.article_create(
         user=officer,
         bureau_id=hrss.pk,
@@ -223,3 +241,14 @@ def test_every_main_page_is_english(seeded):
         for text in chinese_left(content, admin_names if url.startswith("/admin/") else names):
             problems.append(f"{name} ({url}): {text[:200]}")
     assert not problems, "Chinese text left in the English pages:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("template", ["400.html", "403.html", "403_csrf.html", "404.html", "500.html"])
+def test_error_pages_are_english(rf, template):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    request = rf.get("/")
+    with translation.override("en"):
+        content = render_to_string(template, {"request_path": "/x/", "reason": ""}, request=request)
+    assert chinese_left(content, set()) == []
