@@ -8,8 +8,11 @@ sums over those facts and are the only tables the dashboard and the report summa
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -231,8 +234,19 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language: ``title`` is stored in the language the report was made
+        in (the workbook's), but the archive is read in either."""
+        return report_title(self.period_start, self.period_end)
 
     @property
     def filename(self) -> str:
         return f"huying-report-{self.period_start:%Y%m%d}-{self.period_end:%Y%m%d}.xlsx"
+
+
+def report_title(start: date, end: date) -> str:
+    """The report title for a period, in the active language."""
+    return gettext("呼应诉求统计报表 %(start)s 至 %(end)s") % {"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}

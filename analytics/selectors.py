@@ -23,7 +23,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from analytics import metrics
+from analytics import metrics, terms
 from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
 from appeals.models import Appeal
 from followup.selectors import followup_counts, followup_total
@@ -34,6 +34,10 @@ from routing.models import Bureau, Category, Region
 TREND_PERIODS = 8
 BASELINE_PERIODS = 8
 HOT_TOPIC_BASELINE_PERIODS = 4
+# A hot topic must be in at least this many of the period's appeals (one enterprise's wording is not a
+# topic) and more frequent than in the baseline (z above 0: distinctive, not merely common).
+HOT_TOPIC_MIN_APPEALS = 3
+HOT_TOPIC_MIN_Z = 0.0
 
 
 @dataclass(frozen=True)
@@ -485,6 +489,9 @@ def hot_topics(
         .annotate(n=Sum("count"))
         .order_by()
     ):
+        # Terms stored before a stop word was added are filtered here too, so the list applies at once.
+        if not terms.is_informative(row["term"]):
+            continue
         target = current if row["day"] >= filters.start else baseline
         target[row["category_id"]][row["term"]] += row["n"]
     return [
@@ -492,7 +499,16 @@ def hot_topics(
             category_id=row.category_id,
             category=row.category,
             appeals=row.count,
-            terms=metrics.log_odds_terms(current[row.category_id], baseline[row.category_id], top=top),
+            terms=[
+                scored
+                for scored in metrics.log_odds_terms(
+                    current[row.category_id],
+                    baseline[row.category_id],
+                    top=len(current[row.category_id]),
+                    min_count=HOT_TOPIC_MIN_APPEALS,
+                )
+                if scored[1] > HOT_TOPIC_MIN_Z
+            ][:top],
         )
         for row in ranking
     ]

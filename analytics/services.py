@@ -16,9 +16,10 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from analytics import models
 from analytics import report as workbook
 from analytics.models import Report
 from analytics.selectors import Filters
@@ -39,9 +40,8 @@ def report_filters(report: Report) -> Filters:
 
 
 def report_title(start: date, end: date, *, english: bool) -> str:
-    if english:
-        return f"Huying appeal report {start:%Y-%m-%d} – {end:%Y-%m-%d}"
-    return f"呼应诉求统计报表 {start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
+    with translation.override("en" if english else "zh-hans"):
+        return models.report_title(start, end)
 
 
 def report_request(*, user: Any, filters: Filters, language: str) -> Report:

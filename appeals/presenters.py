@@ -145,6 +145,32 @@ def visible_attachments(appeal: Appeal) -> dict[str, list[Attachment]]:
     return {"mine": mine, "replies": replies}
 
 
+@dataclass
+class Supplement:
+    """One supplement the appellant added on the tracking page, with the files sent with it."""
+
+    message: AppealMessage
+    files: list[Attachment]
+
+
+def appellant_supplements(appeal: Appeal, attachments: Iterable[Attachment]) -> list[Supplement]:
+    """The appellant's own supplements (补充说明或材料), oldest first, each with its files.
+
+    ``attachments`` are the appellant's visible files (``visible_attachments(appeal)["mine"]``), so the
+    files are not read twice. Staff messages are never included.
+    """
+    by_message: dict[int, list[Attachment]] = {}
+    for attachment in attachments:
+        if attachment.message_id is not None:
+            by_message.setdefault(attachment.message_id, []).append(attachment)
+    return [
+        Supplement(message=message, files=by_message.get(message.pk, []))
+        for message in AppealMessage.objects.filter(appeal=appeal, kind=AppealMessage.Kind.APPELLANT).order_by(
+            "created_at", "id"
+        )
+    ]
+
+
 def appellant_may_see(attachment: Attachment) -> bool:
     if attachment.source in (Attachment.Source.APPEAL, Attachment.Source.SUPPLEMENT):
         return True

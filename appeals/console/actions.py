@@ -448,7 +448,13 @@ def perform(request: HttpRequest, appeal: Appeal, name: str) -> Outcome:
     if not form.is_valid():
         if "expected_version" in form.errors:
             return Outcome(False, _("表单缺少版本信息，请刷新页面后再操作。"), status=400, code="version", form=form)
-        return Outcome(False, _("请按提示修改后再提交。"), status=400, code="invalid", form=form)
+        labels = [str(form.fields[name].label) for name in form.errors if name in form.fields]
+        message = (
+            _("请修改以下内容后再提交：%(fields)s。") % {"fields": _("、").join(labels)}
+            if labels
+            else "；".join(str(e) for e in form.non_field_errors()) or _("请按提示修改后再提交。")
+        )
+        return Outcome(False, message, status=400, code="invalid", form=form)
     try:
         message = action.run(Call(appeal=appeal, user=request.user, data=form.cleaned_data))
     except services.AppealError as error:

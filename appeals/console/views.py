@@ -178,6 +178,8 @@ def appeal_action(request: HttpRequest, appeal_id: int, action: str) -> HttpResp
     context = appeal_context(request, appeal, **extra)
     if outcome.form is not None and outcome.status == 400:
         context["forms"][action] = outcome.form
+        # The summary names and links each field in error; its section is reopened (``failed``).
+        context["failed_form"] = outcome.form
     return render(request, "console/appeal.html", context, status=outcome.status)
 
 

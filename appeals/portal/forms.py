@@ -46,7 +46,8 @@ class PortalForm(forms.Form):
     def full_clean(self):
         super().full_clean()
         for name in self.errors:
-            if name in self.fields and not isinstance(self.fields[name].widget, forms.RadioSelect):
+            # A hidden field's error is shown in the summary only: no message element to point at.
+            if name in self.fields and not isinstance(self.fields[name].widget, (forms.RadioSelect, forms.HiddenInput)):
                 attrs = self.fields[name].widget.attrs
                 html_name = self.add_prefix(name)
                 attrs["aria-invalid"] = "true"
@@ -132,6 +133,11 @@ def _attrs(autocomplete: str = "", **extra) -> dict:
     return attrs
 
 
+def industry_choices() -> list[tuple[str, str]]:
+    """The GB/T 4754 sections with their letter, in the request's language (evaluated per form)."""
+    return [("", str(_("请选择"))), *((c.value, f"{c.value} {c.label}") for c in Industry)]
+
+
 class AppealForm(PortalForm):
     """The public appeal form. Field order is the order on the page."""
 
@@ -155,7 +161,7 @@ class AppealForm(PortalForm):
     )
     industry = forms.ChoiceField(
         label=_("所属行业"),
-        choices=[("", _("请选择"))] + [(c.value, f"{c.value} {c.label}") for c in Industry],
+        choices=industry_choices,
         help_text=_("按国民经济行业分类选择主营业务所属的大类，拿不准时选最接近的一项。"),
     )
     enterprise_size = forms.ChoiceField(

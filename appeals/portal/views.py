@@ -214,12 +214,15 @@ def _status_context(appeal: Appeal, **forms) -> dict:
     label, due = presenters.current_deadline(appeal)
     files = presenters.visible_attachments(appeal)
     events = selectors.appeal_events(appeal=appeal)
+    supplements = presenters.appellant_supplements(appeal, files["mine"])
+    sent_with_supplements = {file.pk for supplement in supplements for file in supplement.files}
     context = {
         "appeal": appeal,
         "timeline": presenters.timeline(appeal, events),
         "deadline_label": label,
         "deadline": due,
-        "my_files": files["mine"],
+        "my_files": [file for file in files["mine"] if file.pk not in sent_with_supplements],
+        "my_supplements": supplements,
         "reply_files": files["replies"],
         "can_supplement": appeal.state in OPEN_STATES,
         "can_withdraw": appeal.state in OPEN_STATES,

@@ -2,6 +2,10 @@
 // server renders the page large from the first paint) and copy-to-clipboard buttons.
 (function () {
   "use strict";
+  // A form that came back with errors: move focus to its summary (it names and links each field), so a
+  // screen reader reads it and a keyboard user starts there. Public forms, staff actions, login, filters.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
   document.querySelectorAll("[data-large-text-toggle]").forEach(function (button) {
     button.addEventListener("click", function () {
       var on = !document.documentElement.classList.contains("large-text");

@@ -1,8 +1,6 @@
 // The public portal's forms (kept out of the page: the Content-Security-Policy allows no inline script).
-// Move focus to the error summary so screen readers announce it and keyboard users start there.
+// (The error summary is focused by huying.js, on every page.)
 (function () {
-  var summary = document.querySelector("[data-error-summary]");
-  if (summary) { summary.focus(); }
   // Disable a submit button once pressed so a double click sends one request (the idempotency
   // token makes a second one harmless anyway).
   document.querySelectorAll("form[data-once]").forEach(function (form) {

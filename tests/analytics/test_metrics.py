@@ -203,3 +203,74 @@ def test_tail_probabilities_by_recurrence_match_the_closed_form():
         assert metrics.negbin_sf(count, mean, variance) == pytest.approx(
             negbin_reference(count, mean, variance), rel=1e-9, abs=1e-9
         )
+
+
+# --- Hot-topic stop words and the minimum-information rule (issue 15) ---------------------------------
+
+REPORTED_FRAGMENTS = ("不到", "出去", "哪个", "按新")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "按新规定要求补缴社保，工资发不到工人手里",
+        "不知道哪个部门管，货物运不出去",
+        "厂房租金按新标准上涨，找不到人，出去办事",
+        "申请出口退税一直退不到，请问哪个部门负责，麻烦帮忙",
+    ],
+)
+def test_segmentation_drops_the_reported_fragments(text):
+    words = terms.segment(text)
+    assert not set(REPORTED_FRAGMENTS) & set(words), words
+    assert not {"问题", "企业", "公司", "请问", "帮忙", "运不"} & set(words), words
+    assert words, "content words must survive"
+
+
+def test_segmentation_keeps_the_topic_words():
+    assert set(terms.segment("按新规定要求补缴社保，工资发不到工人手里")) >= {"补缴", "社保", "工资", "工人"}
+    assert set(terms.segment("申请出口退税一直退不到")) >= {"出口", "退税"}
+
+
+@pytest.mark.parametrize(
+    ("word", "informative"),
+    [
+        ("不到", False),  # all function characters
+        ("出去", False),
+        ("哪个", False),
+        ("按新", False),
+        ("这么", False),
+        ("运不", False),  # a phrase cut after its negation
+        ("贷", False),  # one character
+        ("2026", False),  # numbers
+        ("公司", False),  # generic appeal vocabulary from the stop-word file
+        ("不足", True),  # one content character is enough
+        ("出口", True),
+        ("新规", True),
+        ("社保", True),
+        ("ETC", True),
+    ],
+)
+def test_minimum_information_rule(word, informative):
+    assert terms.is_informative(word) is informative
+
+
+def test_stop_word_file_is_read_with_its_comments_skipped():
+    assert {"问题", "企业", "公司", "请问", "帮忙", "不到", "出去", "哪个", "按新"} <= terms.STOP_WORDS
+    assert not any(word.startswith("#") for word in terms.STOP_WORDS)
+
+
+def test_hot_topics_skip_stored_fragments_and_terms_that_are_not_distinctive(crafted):
+    """Rows written before a stop word was added are filtered when read; a term no more frequent than
+    in its baseline (z <= 0) or found in fewer than three appeals is not a hot topic."""
+    week = crafted["week"]
+    financing = crafted["financing"]
+    for back in range(9):
+        day = week - timedelta(weeks=8 - back)
+        DailyTerm.objects.create(day=day, category_id=financing.pk, term="不到", count=50)
+        DailyTerm.objects.create(day=day, category_id=financing.pk, term="银行", count=20 if back == 8 else 40)
+    DailyTerm.objects.create(day=week, category_id=financing.pk, term="罕见词", count=2)
+    topics = {t.category_id: t for t in selectors.hot_topics(Filters(start=week, end=week + timedelta(days=6)))}
+    shown = [term for term, *_ in topics[financing.pk].terms]
+    assert "抵押" in shown
+    assert "不到" not in shown and "罕见词" not in shown and "银行" not in shown
+    assert all(z > 0 for _term, z, *_ in topics[financing.pk].terms)

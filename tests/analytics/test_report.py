@@ -196,3 +196,25 @@ def test_cells_are_written_by_type_and_text_never_becomes_a_formula(tmp_path):
     assert second[4].value == " @SUM(1)" and second[4].quotePrefix
     assert second[5].value == "A=1" and not second[5].quotePrefix
     assert second[6].number_format == "0.0%"
+
+
+def test_english_workbook_has_no_chinese_outside_the_data(populated, tmp_path):
+    """Sheet names, titles, headers, labels and notes of the English workbook are English; only what
+    comes from the data (appeal titles and texts, enterprise names, names without an English form) may
+    be Chinese."""
+    from tests.i18n.test_english_pages import CJK, data_names
+
+    out = tmp_path / "en.xlsx"
+    workbook.build_workbook(filters=WEEK, language="en", out=str(out), progress=lambda p, s: None)
+    names = sorted(data_names(), key=len, reverse=True)
+    wb = load_workbook(out)
+    left = [f"sheet name {title}" for title in wb.sheetnames if CJK.search(title)]
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                text = cell.value if isinstance(cell.value, str) else ""
+                for name in names:
+                    text = text.replace(name, "")
+                if CJK.search(text):
+                    left.append(f"{ws.title}!{cell.coordinate}: {cell.value}")
+    assert not left, "Chinese in the English workbook:\n" + "\n".join(left[:80])

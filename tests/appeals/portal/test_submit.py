@@ -409,3 +409,23 @@ def test_strangers_cannot_use_up_a_companys_daily_quota(client, portal_city, set
     response = client.post(SUBMIT, form_data(portal_city, credit_code=code, contact_phone="13800138000"))
     assert response.status_code == 302
     assert Appeal.objects.filter(enterprise__credit_code=code).count() == 2
+
+
+def test_every_error_summary_link_points_at_an_element_that_exists(client, portal_city):
+    """An empty form: each link in the summary (radio groups such as 企业规模 and 诉求类别 included)
+    leads to a real element, and every aria-describedby names one."""
+    from lxml import html as lxml_html
+
+    response = client.post(SUBMIT, {"idempotency_token": "x"})
+    assert response.status_code == 400
+    tree = lxml_html.fromstring(response.content.decode())
+    ids = set(tree.xpath("//@id"))
+    hrefs = [a.get("href") for a in tree.xpath("//*[@data-error-summary]//a")]
+    assert len(hrefs) >= 5
+    assert [href for href in hrefs if href[1:] not in ids] == []
+    assert {"#id_enterprise_size_0", "#id_category_0"} <= set(hrefs) or not {
+        "#id_enterprise_size",
+        "#id_category",
+    } & set(hrefs)
+    described = [ref for el in tree.xpath("//*[@aria-describedby]") for ref in el.get("aria-describedby").split()]
+    assert [ref for ref in described if ref not in ids] == []

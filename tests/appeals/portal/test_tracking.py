@@ -243,3 +243,41 @@ def test_english_status_page(client, filed):
 
 def test_rating_levels_match_the_five_official_labels():
     assert [str(label) for _v, label in RatingLevel.choices] == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+
+
+def test_the_appellants_own_supplements_are_echoed_back(client, filed, officer):
+    """补充材料/留言 the appellant added are shown on their tracking page, each with its files; what the
+    bureau wrote internally is not."""
+    location = _open(client, filed)
+    url = reverse("portal:supplement", kwargs={"tracking_number": filed.appeal.tracking_number})
+    client.post(url, {"body": "第一次补充：电费单已上传", "attachments": [upload("电费单.pdf", PDF_BYTES)]})
+    client.post(url, {"body": "第二次补充：联系人换成王经理"})
+    services.appeal_add_message(
+        appeal_id=filed.appeal.pk, kind="internal_note", body="内部：该企业去年也反映过", actor=officer
+    )
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(client.get(location).content.decode())
+    items = tree.xpath("//ol[contains(@class, 'supplement-list')]/li")
+    assert [item.xpath(".//div[contains(@class, 'supplement__text')]")[0].text_content().strip() for item in items] == [
+        "第一次补充：电费单已上传",
+        "第二次补充：联系人换成王经理",
+    ]
+    assert items[0].xpath(".//a")[0].text_content() == "电费单.pdf"
+    assert items[0].xpath(".//div[contains(@class, 'supplement__text')]")[0].get("lang") == "zh-Hans"
+    assert "内部：该企业去年也反映过" not in tree.text_content()
+
+
+def test_rating_errors_have_a_summary_that_links_an_existing_field(client, filed, officer):
+    from lxml import html as lxml_html
+
+    location = _open(client, filed)
+    _reply(filed.appeal, officer)
+    response = client.post(reverse("portal:rate", kwargs={"tracking_number": filed.appeal.tracking_number}), {})
+    assert response.status_code == 400
+    tree = lxml_html.fromstring(response.content.decode())
+    summary = tree.xpath("//*[@data-error-summary]")
+    assert summary, "the rating form has an error summary"
+    hrefs = [a.get("href") for a in summary[0].xpath(".//a")]
+    assert hrefs and all(tree.xpath(f"//*[@id='{href[1:]}']") for href in hrefs), hrefs
+    assert location
