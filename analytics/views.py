@@ -65,11 +65,12 @@ def _filters(request: HttpRequest, scope: Scope) -> tuple[FilterForm, Filters | 
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = analytics_scope(request.user)
     form, filters = _filters(request, scope)
-    context = {"form": form, "scope": scope, "query": request.GET.urlencode()}
+    query = request.GET.urlencode()
+    context: dict[str, object] = {"form": form, "scope": scope, "query": query}
     if filters is None:
         return render(request, "analytics/dashboard.html", context, status=400)
     context["fresh_as_of"] = dashboard_sections.fresh_as_of()
-    context["sections"] = mark_safe(dashboard_sections.sections_html(filters, scope, context["query"]))  # noqa: S308
+    context["sections"] = mark_safe(dashboard_sections.sections_html(filters, scope, query))  # noqa: S308
     return render(request, "analytics/dashboard.html", context)
 
 
