@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
+from operator import sub
 
 _TYPECODE = "i"  # 32-bit signed: minutes up to ~4,000 years, counts up to 2³¹ per row
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -100,6 +102,9 @@ def percentile(parts: Iterable[Cumulative], q: float) -> int | None:
     if len(parts) == 1:
         part = parts[0]
         return part.values[bisect_right(part.counts, rank - 1) - 1]
+    entries = sum(len(p.values) for p in parts)
+    if entries <= MERGE_BELOW * len(parts):
+        return Merged(parts).percentile(q)
     low = min(p.values[0] for p in parts)  # at least one duration ≤ low
     high = max(p.values[-1] for p in parts)  # every duration ≤ high
     pairs = [(p.values, p.counts) for p in parts]
@@ -110,3 +115,34 @@ def percentile(parts: Iterable[Cumulative], q: float) -> int | None:
         else:
             low = middle + 1
     return low
+
+
+# Many small rows (a few weeks of daily cells with one or two appeals each): sorting their entries
+# once is cheaper than ~17 binary-search steps over every row. Few large rows (whole months): the
+# search is cheaper. The crossover, measured on the dashboard's scorecards, is near 8 entries a row.
+MERGE_BELOW = 8
+
+
+class Merged:
+    """The union of several stored histograms, sorted once: any number of exact percentiles."""
+
+    __slots__ = ("counts", "total", "values")
+
+    def __init__(self, parts: Iterable[Cumulative]):
+        values: array = array(_TYPECODE)
+        weights: array = array(_TYPECODE)
+        for part in parts:
+            values.extend(part.values)
+            counts = part.counts
+            weights.extend(map(sub, counts[1:], counts[:-1]))
+        order = sorted(range(len(values)), key=values.__getitem__)
+        self.values = [values[i] for i in order]
+        self.counts = list(accumulate(weights[i] for i in order))
+        self.total = self.counts[-1] if self.counts else 0
+
+    def percentile(self, q: float) -> int | None:
+        """Nearest-rank: the smallest value with at least q of the durations at or below it."""
+        if not self.total:
+            return None
+        rank = max(1, math.ceil(q * self.total))
+        return self.values[bisect_left(self.counts, rank)]

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from analytics import histograms
+from analytics import dashboard, histograms
 from analytics import terms as term_segmentation
 from analytics.models import (
     AppealFact,
@@ -371,6 +371,7 @@ def update_rollups(*, batch: int = EVENT_BATCH, max_batches: int | None = None, 
     """
     total = 0
     batches = 0
+    changed = False
     now = now or timezone.now()
     RollupCursor.objects.get_or_create(name=CURSOR)
     while max_batches is None or batches < max_batches:
@@ -389,6 +390,7 @@ def update_rollups(*, batch: int = EVENT_BATCH, max_batches: int | None = None, 
             due = list(overdue_query.order_by("reply_due", "pk").values_list("pk", "reply_due")[:batch])
             ids.update(pk for pk, _due in due)
             refresh_appeals(ids, now=now)
+            changed = changed or bool(ids)
             if rows:
                 cursor.last_event_id = rows[-1][0]
             # A full batch of newly overdue appeals: resume after the last one next time round.
@@ -398,6 +400,8 @@ def update_rollups(*, batch: int = EVENT_BATCH, max_batches: int | None = None, 
         batches += 1
         if len(rows) < batch and len(due) < batch:
             break
+    if changed:
+        dashboard.data_changed()
     return total
 
 
@@ -450,4 +454,5 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
     RollupCursor.objects.update_or_create(
         name=CURSOR, defaults={"last_event_id": last_event, "overdue_checked_until": now}
     )
+    dashboard.data_changed()
     return count

@@ -6,8 +6,10 @@ A table is headers plus rows of display values: percentages as numbers of percen
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
@@ -42,6 +44,12 @@ def signed(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return DASH
     return f"{value:+.{digits}f}" if digits else f"{value:+d}"
+
+
+def month_filters(day: date) -> Filters:
+    """The calendar month of ``day`` (the league tables' period)."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    return Filters(start=day.replace(day=1), end=day.replace(day=last))
 
 
 def _period_label(filters: Filters) -> str:

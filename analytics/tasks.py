@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from analytics import rollups, services, weeks
+from analytics import dashboard, rollups, services, weeks
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, time_limit=30 * 60, soft_time_limit=29 * 60)
 def update_rollups() -> int:
     """Fold new audit events into the fact and rollup tables (cursor on the event id; idempotent).
 
-    Safe to run concurrently: each batch locks the cursor row. Returns the number of events read.
+    Safe to run concurrently: each batch locks the cursor row. When the tables changed, the
+    dashboard's default view is rendered into the cache (``analytics.dashboard``). Returns the
+    number of events read.
     """
-    return rollups.update_rollups()
+    version = dashboard.current_version()
+    read = rollups.update_rollups()
+    if dashboard.current_version() != version:
+        try:
+            dashboard.warm()
+        except Exception:  # the rollups are done; a failed warm-up only means a slower first page
+            logger.exception("analytics: warming the dashboard cache failed")
+    return read
 
 
 @shared_task(acks_late=True, time_limit=30 * 60, soft_time_limit=29 * 60)

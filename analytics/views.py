@@ -8,9 +8,7 @@ bureau. Everyone else gets 403.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,11 +17,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from analytics import selectors, services, tables
+from analytics import dashboard as dashboard_sections
+from analytics import services, tables
 from analytics.forms import FilterForm, ReportRequestForm
 from analytics.models import Report
 from analytics.selectors import Filters
@@ -51,11 +51,6 @@ def analytics_scope(user) -> Scope:
     raise PermissionDenied(_("统计分析只对管理者和承办单位负责人开放。如需查看，请联系系统管理员开通权限。"))
 
 
-def month_filters(day: date) -> Filters:
-    last = calendar.monthrange(day.year, day.month)[1]
-    return Filters(start=day.replace(day=1), end=day.replace(day=last))
-
-
 def _filters(request: HttpRequest, scope: Scope) -> tuple[FilterForm, Filters | None]:
     form = FilterForm(request.GET or None)
     if not request.GET:
@@ -70,58 +65,13 @@ def _filters(request: HttpRequest, scope: Scope) -> tuple[FilterForm, Filters | 
 def dashboard(request: HttpRequest) -> HttpResponse:
     scope = analytics_scope(request.user)
     form, filters = _filters(request, scope)
-    context = {"form": form, "scope": scope, "query": request.GET.urlencode()}
+    query = request.GET.urlencode()
+    context: dict[str, object] = {"form": form, "scope": scope, "query": query}
     if filters is None:
         return render(request, "analytics/dashboard.html", context, status=400)
-    with selectors.shared_labels():
-        context.update(_dashboard_sections(filters, scope))
+    context["fresh_as_of"] = dashboard_sections.fresh_as_of()
+    context["sections"] = mark_safe(dashboard_sections.sections_html(filters, scope, query))  # noqa: S308
     return render(request, "analytics/dashboard.html", context)
-
-
-def _dashboard_sections(filters: Filters, scope: Scope) -> dict:
-    kpis = selectors.kpis(filters)
-    ranking = selectors.category_ranking(filters)
-    # Each selector runs once per page: the ranking (with its trend) and the heat map feed both
-    # a chart and its table, and the hot topics reuse the ranking's top categories.
-    topics = selectors.hot_topics(filters, ranking=ranking) if scope.full else []
-    league_period = month_filters(filters.end)
-    heat = selectors.heatmap(filters)
-    heat_categories, heat_regions, heat_cells = heat
-    trend = tables.trend_table(filters, ranking)
-    return {
-        "filters": filters,
-        "previous": filters.shifted(-1),
-        "kpis": kpis,
-        "kpi_table": tables.kpi_table(filters, kpis),
-        "ranking_table": tables.ranking_table(filters, ranking),
-        "types_table": tables.types_table(filters),
-        "trend_table": trend,
-        "heatmap_table": tables.heatmap_table(filters, heat),
-        "rising_table": tables.rising_table(filters),
-        "scorecard_table": tables.scorecard_table(filters),
-        "problems_table": tables.problems_table(filters),
-        "league_period": league_period,
-        "league_bureaus": tables.league_table(league_period, by="bureau"),
-        "league_regions": tables.league_table(league_period, by="region"),
-        "hot_topics": topics,
-        "hot_topics_table": tables.hot_topics_table(filters, topics) if scope.full else None,
-        "chart_data": {
-            "ranking": {"categories": [r.category for r in ranking], "counts": [r.count for r in ranking]},
-            "trend": {
-                "periods": trend.headers[1:],
-                "series": [{"name": r.category, "data": r.trend} for r in ranking[:6]],
-            },
-            "heatmap": {
-                "categories": [name for _id, name in heat_categories],
-                "regions": [name for _id, name in heat_regions],
-                "cells": [
-                    [ri, ci, heat_cells.get((cid, rid), 0)]
-                    for ci, (cid, _c) in enumerate(heat_categories)
-                    for ri, (rid, _r) in enumerate(heat_regions)
-                ],
-            },
-        },
-    }
 
 
 @login_required
@@ -137,7 +87,7 @@ def table_csv(request: HttpRequest, name: str) -> HttpResponse:
         )
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     if name in tables.LEAGUES:
-        table = tables.league_table(month_filters(filters.end), by=tables.LEAGUES[name])
+        table = tables.league_table(tables.month_filters(filters.end), by=tables.LEAGUES[name])
     elif name in tables.TABLES:
         if name == "hot-topics" and not scope.full:
             raise PermissionDenied(_("热点词涵盖所有单位的诉求，只对管理者开放。"))

@@ -237,7 +237,26 @@ async def run_clients(
         )
         return 201 if status == 302 else status
 
-    once = api_once if via == "api" else form_once
+    async def helpdesk_once(conn: Conn) -> int:
+        # django-helpdesk's public ticket form: GET it (CSRF cookie and token), then POST it.
+        status, page = await conn.request("GET", "/tickets/submit/")
+        if status != 200:
+            return status
+        fields = {
+            "csrfmiddlewaretoken": csrf_re.search(page).group(1).decode(),
+            "title": "压测诉求：招工困难",
+            "body": "春节后工人返岗率低，订单交付困难，希望协助招聘。" * 3,
+            "submitter_email": f"bench{next(counter)}@example.com",
+        }
+        status, _ = await conn.request(
+            "POST",
+            "/tickets/submit/",
+            urlencode(fields).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{port}/"},
+        )
+        return 201 if status == 302 else status
+
+    once = {"api": api_once, "form": form_once, "helpdesk": helpdesk_once}[via]
 
     async def client() -> None:
         conn = Conn("127.0.0.1", port)
@@ -328,6 +347,13 @@ def main() -> None:
     parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: " + ", ".join(SERVERS))
     parser.add_argument("--via", choices=["api", "form"], default="api")
     parser.add_argument(
+        "--helpdesk",
+        action="store_true",
+        help="after each round of Huying servers, serve django-helpdesk's public ticket form the same way "
+        "(built on first use into var/helpdesk-bench/, see bench/helpdesk_site.py) and print the ratio",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat every server this many times, interleaved")
+    parser.add_argument(
         "--keep-data",
         action="store_true",
         help="keep the appeals and queued messages of earlier runs (default: start from empty databases)",
@@ -376,57 +402,86 @@ def main() -> None:
             env={**env, "PYTHONPATH": str(Path(args.baseline).resolve())},
             check=True,
         )
+    helpdesk_env = None
+    if args.helpdesk:
+        import psycopg
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import helpdesk_site
+
+        helpdesk_site.build()
+        hd_url = args.database_url + "_helpdesk"  # a database of its own beside Huying's
+        admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
+        hd_name = urlparse(hd_url).path.lstrip("/")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{hd_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{hd_name}"')
+        helpdesk_env = {**env, "DATABASE_URL": hd_url}
+        helpdesk_site.prepare(helpdesk_env)
     load_before = f"{os.getloadavg()[0]:.1f}"
     runs = []
-    checkouts = [(ROOT, "")] + ([(Path(args.baseline).resolve(), " [baseline]")] if args.baseline else [])
-    for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
-        variants = itertools.product(
-            checkouts, [True, False] if args.no_pool else [True], [True, False] if args.no_kick else [True]
-        )
-        for (code, suffix), pool, kick in variants:
-            port = free_port()
-            run_env = {
-                **env,
-                "DATABASE_POOL": "true" if pool else "false",
-                "NOTIFY_KICK_DELIVERY": "true" if kick else "false",
-                "PYTHONPATH": str(code),
-            }
-            proc = subprocess.Popen(SERVERS[name](port, args.workers), cwd=code, env=run_env, start_new_session=True)
-            try:
-                wait_for(port)
-                time.sleep(1.0)
-                latencies, statuses, cpu_used = asyncio.run(
-                    run_clients(
-                        port=port,
-                        clients=args.clients,
-                        duration=args.duration,
-                        warmup=args.warmup,
-                        via=args.via,
-                        key=key,
-                        region=region,
-                        pgid=proc.pid,
-                    )
-                )
-            finally:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-            accepted = statuses.get(201, 0)
-            label = name + ("" if pool else " (no pool)") + ("" if kick else " (no kick)") + suffix
-            runs.append(
-                (
-                    label,
-                    accepted / args.duration,
-                    percentile(latencies, 50) * 1000,
-                    percentile(latencies, 95) * 1000,
-                    percentile(latencies, 99) * 1000,
-                    sum(v for k, v in statuses.items() if k != 201),
-                    *(seconds * 1000 / accepted if accepted else float("nan") for seconds in cpu_used),
+
+    def measure(label: str, command: list[str], cwd: Path, run_env: dict, via: str) -> None:
+        port = free_port()
+        proc = subprocess.Popen(command(port), cwd=cwd, env=run_env, start_new_session=True)
+        try:
+            wait_for(port)
+            time.sleep(1.0)
+            latencies, statuses, cpu_used = asyncio.run(
+                run_clients(
+                    port=port,
+                    clients=args.clients,
+                    duration=args.duration,
+                    warmup=args.warmup,
+                    via=via,
+                    key=key,
+                    region=region,
+                    pgid=proc.pid,
                 )
             )
-            print(f"{label}: {runs[-1][1]:.0f}/s, statuses {statuses}", file=sys.stderr, flush=True)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        accepted = statuses.get(201, 0)
+        runs.append(
+            (
+                label,
+                accepted / args.duration,
+                percentile(latencies, 50) * 1000,
+                percentile(latencies, 95) * 1000,
+                percentile(latencies, 99) * 1000,
+                sum(v for k, v in statuses.items() if k != 201),
+                *(seconds * 1000 / accepted if accepted else float("nan") for seconds in cpu_used),
+            )
+        )
+        print(f"{label}: {runs[-1][1]:.0f}/s, statuses {statuses}, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+
+    checkouts = [(ROOT, "")] + ([(Path(args.baseline).resolve(), " [baseline]")] if args.baseline else [])
+    for _round in range(args.rounds):
+        for name in [s.strip() for s in args.servers.split(",") if s.strip()]:
+            variants = itertools.product(
+                checkouts, [True, False] if args.no_pool else [True], [True, False] if args.no_kick else [True]
+            )
+            for (code, suffix), pool, kick in variants:
+                run_env = {
+                    **env,
+                    "DATABASE_POOL": "true" if pool else "false",
+                    "NOTIFY_KICK_DELIVERY": "true" if kick else "false",
+                    "PYTHONPATH": str(code),
+                }
+                label = name + ("" if pool else " (no pool)") + ("" if kick else " (no kick)") + suffix
+                measure(label, lambda port, name=name: SERVERS[name](port, args.workers), code, run_env, args.via)
+        if helpdesk_env is not None:
+            measure(
+                "django-helpdesk 2.6.1 (gunicorn sync, 2 workers)",
+                lambda port: helpdesk_site.server_command(port, 2),
+                helpdesk_site.PROJECT,
+                helpdesk_site.server_env(helpdesk_env),
+                "helpdesk",
+            )
 
     print(f"\nSubmissions via {args.via}, {args.clients} clients, {args.duration:.0f} s each, {args.workers} workers")
     print(
@@ -441,6 +496,14 @@ def main() -> None:
             f"| {label} | {rate:.0f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {errors} "
             f"| {app:.1f} | {pg:.1f} | {redis:.1f} | {client:.1f} |"
         )
+    if args.helpdesk:
+        theirs = [run[1] for run in runs if run[0].startswith("django-helpdesk")]
+        for label in dict.fromkeys(run[0] for run in runs if not run[0].startswith("django-helpdesk")):
+            ours = [run[1] for run in runs if run[0] == label]
+            print(
+                f"{label} ÷ django-helpdesk, accepted/s (medians of {len(ours)} and {len(theirs)} runs): "
+                f"{statistics.median(ours) / statistics.median(theirs):.2f}×"
+            )
 
 
 if __name__ == "__main__":

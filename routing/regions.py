@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from routing.models import Region
 from routing.table import RoutingTable, routing_table
@@ -134,9 +135,25 @@ def grouped_region_choices() -> list[tuple[str, list[tuple[int, str]]]]:
     A native select with option groups needs no JavaScript and reads well with a keyboard and a
     screen reader (the group label is announced with each option).
     """
-    from django.utils.translation import gettext
+    from django.utils.translation import get_language, gettext
 
     table = routing_table()
+    # Built once per routing table (a new table object after every change) and language: the public
+    # form asks for it on every GET and POST, and 150 regions' names cost ~1 ms per request.
+    if _choices_memo.get("table") is not table:
+        _choices_memo.clear()
+        _choices_memo["table"] = table
+    language = get_language() or ""
+    groups = _choices_memo.get(language)
+    if groups is None:
+        groups = _choices_memo[language] = _grouped_region_choices(table, gettext)
+    return groups
+
+
+_choices_memo: dict[str, Any] = {}
+
+
+def _grouped_region_choices(table: RoutingTable, gettext: Any) -> list[tuple[str, list[tuple[int, str]]]]:
     active = sorted(table.regions.values(), key=lambda r: (r.sort_order, r.code))
     districts: dict[int, list[Region]] = {}
     for region in active:

@@ -174,8 +174,17 @@ def test_stored_histograms_give_the_exact_percentile_of_their_union():
         assert [histograms.unpack(data) for data in stored] == [dict(part) for part in parts]
         assert histograms.unpack(histograms.merge(stored)) == dict(union)
         cumulative = [histograms.Cumulative(data) for data in stored]
+        merged = histograms.Merged(cumulative)
         for q in (0.01, 0.5, 0.9, 1.0):
             assert histograms.percentile(cumulative, q) == metrics.percentile(union, q), (q, parts)
+            # Both strategies, whichever percentile() picks for these sizes: the sorted merge and the search.
+            assert merged.percentile(q) == metrics.percentile(union, q), (q, parts)
+    # Many one- or two-entry rows (a few weeks of daily cells) take the merge path.
+    small = [Counter(int(rng.lognormvariate(5, 1.2)) for _ in range(rng.randint(1, 2))) for _ in range(500)]
+    cumulative = [histograms.Cumulative(histograms.pack(part)) for part in small]
+    for q in (0.01, 0.5, 0.9, 1.0):
+        assert histograms.percentile(cumulative, q) == metrics.percentile(sum(small, Counter()), q)
+    assert histograms.Merged([]).percentile(0.5) is None
     assert histograms.percentile([histograms.Cumulative(b"")], 0.5) is None
     assert histograms.pack({}) == b""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from unittest import mock
 
@@ -279,8 +280,11 @@ def test_dashboard_runs_each_query_once(client, manager, populated):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from analytics import dashboard
+
     client.force_login(manager)
     client.get("/analytics/", PERIOD)  # warm: session, permissions
+    dashboard.data_changed()  # the sections are computed again, not read from the cache
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/analytics/", PERIOD).status_code == 200
     repeated = {sql: n for sql, n in Counter(q["sql"] for q in queries.captured_queries).items() if n > 1}
@@ -288,3 +292,63 @@ def test_dashboard_runs_each_query_once(client, manager, populated):
         print(n, sql[:300])
     assert not repeated
     assert len(queries) <= 40, len(queries)
+
+
+def test_dashboard_is_cached_until_the_rollups_change_and_says_how_fresh(client, manager, populated):
+    """A cached page is served until a rollup run changes the tables; then the new appeal shows."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics import rollups, selectors
+    from analytics.selectors import Filters
+    from tests.analytics.conftest import simulate
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    client.force_login(manager)
+    first = client.get("/analytics/", PERIOD).content.decode()
+    # The rollups ran at 09:00 Shanghai time (the fixture), and the page says so.
+    assert "数据更新于 09:00:00" in first
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/analytics/", PERIOD).content.decode()
+    tokens = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert tokens.sub("", again) == tokens.sub("", first)
+    assert not [q for q in queries.captured_queries if "analytics_daily" in q["sql"]], "served from the cache"
+
+    period = Filters(start=date(2026, 9, 14), end=date(2026, 11, 29))
+    before = selectors.kpis(period).appeals
+    simulate(populated, seed=99, count=1, start=datetime(2026, 11, 20, 10, 0, tzinfo=shanghai), days=1)
+    with time_machine.travel(datetime(2026, 11, 30, 9, 1, tzinfo=shanghai), tick=False):
+        rollups.update_rollups()
+    assert selectors.kpis(period).appeals == before + 1
+    after = client.get("/analytics/", PERIOD).content.decode()
+    assert f'<span class="kpi__value">{before + 1}</span>' in after
+    assert f'<span class="kpi__value">{before}</span>' in first
+    assert "数据更新于 09:01:00" in after
+
+
+def test_rollup_task_warms_the_default_view(client, manager, populated):
+    """After a run that changed the tables the task renders the default view: the first visitor reads the cache."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics import tasks
+    from tests.analytics.conftest import simulate
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    simulate(populated, seed=98, count=1, start=datetime(2026, 11, 25, 10, 0, tzinfo=shanghai), days=1)
+    client.force_login(manager)
+    with time_machine.travel(datetime(2026, 11, 30, 9, 1, tzinfo=shanghai), tick=False):
+        assert tasks.update_rollups() > 0
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/analytics/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "关键指标" in html and "数据更新于 09:01:00" in html
+    assert not [q for q in queries.captured_queries if "analytics_daily" in q["sql"]], "served from the cache"

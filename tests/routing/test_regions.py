@@ -209,6 +209,22 @@ def test_the_form_offers_one_option_group_per_city(province, client):
     assert '<optgroup label="佛山市">' in html and "顺德区</option>" in html
 
 
+def test_option_groups_follow_the_language_and_every_routing_change(province):
+    """Built once per routing table and language, rebuilt when a region changes."""
+    from django.utils import translation
+
+    first = grouped_region_choices()
+    assert grouped_region_choices() is first  # the same table and language: not rebuilt
+    with translation.override("en"):
+        english = grouped_region_choices()
+    assert english != first and any(label.startswith("Foshan") for label, _options in english)
+    shunde = Region.objects.get(code="foshan-shunde")
+    shunde.is_active = False
+    shunde.save()  # announces a new routing table
+    options = dict(grouped_region_choices())["佛山市"]
+    assert "顺德区" not in [name for _pk, name in options]
+
+
 def test_every_triage_reason_has_words_for_the_dispatcher():
     from django.utils import translation
 
