@@ -134,7 +134,7 @@ def test_no_user_text_becomes_a_formula_in_the_report(client, filed, django_capt
 
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         sheets = [name for name in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)]
-        assert len(sheets) == 9
+        assert len(sheets) == 10
         for name in sheets:
             xml = archive.read(name).decode()
             assert not re.search(r"<f[\s>/]", xml), f"{name} holds a formula"

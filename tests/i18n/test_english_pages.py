@@ -24,9 +24,9 @@ from django.test import Client
 from lxml import html as lxml_html
 
 from analytics.models import Report
-from appeals.models import Appeal, AppealMessage, AppealState, Enterprise
+from appeals.models import Appeal, AppealEvent, AppealMessage, AppealState, Enterprise
 from knowledge.models import Article
-from routing.models import Bureau, Region, StaffProfile
+from routing.models import Bureau, Region, RoutingRule, StaffProfile
 from tests.appeals.portal.conftest import form_data
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
@@ -81,9 +81,18 @@ PAGES: list[tuple[str, str, Callable[[Seeded], str]]] = [
     ("admin", "admin deadline policies", _admin_changelist("routing/deadlinepolicy")),
     ("admin", "admin outbox", _admin_changelist("notifications/outboxevent")),
     ("lead", "knowledge editor list", lambda s: "/staff/knowledge/"),
+    ("public", "self-service start", lambda s: "/my/"),
+    ("public", "self-service code entry", lambda s: "/my/verify/"),
+    ("public", "signed link (invalid)", lambda s: "/t/not-a-valid-token/"),
+    ("officer", "staff search (officer)", lambda s: "/staff/appeals/?state=closed"),
+    ("dispatcher", "staff search (dispatcher)", lambda s: f"/staff/appeals/?q={s.tracking_number}"),
+    ("dispatcher", "follow-up worklist", lambda s: "/staff/follow-up/"),
+    ("supervisor", "problem-ticket board", lambda s: "/staff/problems/"),
+    ("admin", "admin routing rules", _admin_changelist("routing/routingrule")),
+    ("admin", "admin dispatch catalogue", lambda s: "/admin/routing/routingrule/catalogue/"),
 ]
 
-EXPECTED_STATUS = {"404 page": 404, "403 page": 403}
+EXPECTED_STATUS = {"404 page": 404, "403 page": 403, "signed link (invalid)": 400}
 USERNAMES = {"officer": "officer_foshan_hrss", "lead": "lead_foshan_hrss"}
 
 
@@ -100,6 +109,14 @@ def data_names() -> set[str]:
     names.update(AppealMessage.objects.values_list("body", flat=True))
     names.update(Article.objects.values_list("question", flat=True))
     names.update(Article.objects.values_list("answer", flat=True))
+    # Rule names are the operators' data; the routing explanation quotes words of the appeal.
+    names.update(RoutingRule.objects.values_list("name", flat=True))
+    for explanation in Appeal.objects.values_list("routing_explanation", flat=True):
+        names.update(CJK_RUN.findall(json.dumps(explanation, ensure_ascii=False)))
+    # Reasons and notes staff typed into actions (a merge note, a return reason) are user content.
+    for reason, data in AppealEvent.objects.values_list("reason", "data"):
+        names.add(reason)
+        names.update(CJK_RUN.findall(json.dumps(data, ensure_ascii=False)))
     return {name for name in names if name and CJK.search(name)}
 
 
@@ -109,9 +126,6 @@ def admin_data_names() -> set[str]:
 
     names = set(Category.objects.values_list("name", flat=True))
     names.update(BureauType.objects.values_list("name", flat=True))
-    # The routing explanation (read-only JSON on the appeal's admin page) quotes words of the appeal.
-    for explanation in Appeal.objects.values_list("routing_explanation", flat=True):
-        names.update(CJK_RUN.findall(json.dumps(explanation, ensure_ascii=False)))
     return names
 
 
