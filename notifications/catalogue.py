@@ -80,6 +80,13 @@ EVENTS: dict[str, EventSpec] = {
         staff_defaults=frozenset({INBOX, EMAIL}),
         staff_channels=(INBOX, EMAIL, SMS),
     ),
+    # 问题工单: the coordinating owner a supervisor appoints hears it, with the note.
+    "problem.owner_assigned": EventSpec(
+        _("被指派为问题工单协调负责人"),
+        audiences=("assignee",),
+        staff_defaults=frozenset({INBOX, EMAIL}),
+        staff_channels=(INBOX, EMAIL, SMS),
+    ),
     "extension.requested": EventSpec(_("延期申请等待审批"), audiences=("dispatchers",)),
     "extension.decided": EventSpec(_("延期申请已审批"), audiences=("requester",), appellant=(EMAIL, SMS)),
     "message.appellant": EventSpec(_("诉求人补充了信息"), audiences=("officer",)),

@@ -129,6 +129,9 @@ def problem_assign_owner(*, user: Any, ticket_id: int, owner_id: int | None, not
                 "previous": previous,
             },
             at=now,
+            event_type="problem.owner_assigned",
+            # ``officer_id`` names the one recipient (the "assignee" audience).
+            payload={"officer_id": owner.pk, "note": note, "by": staff_display_name(user), "ticket_id": ticket.pk},
         )
     return ticket
 

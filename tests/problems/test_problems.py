@@ -181,3 +181,14 @@ def test_board_shows_the_path_and_lets_supervisors_assign(
     assert ProblemTicket.objects.get(pk=ticket.pk).owner == lead
     client.post(reverse("problems:resolve", args=[ticket.pk]), {"reason": "已协调"})
     assert ProblemTicket.objects.get(pk=ticket.pk).state == ProblemState.RESOLVED
+
+
+def test_the_appointed_owner_is_notified_with_the_note(ticket, supervisor, lead):
+    from notifications import recipients
+    from notifications.models import OutboxEvent
+
+    services.problem_assign_owner(user=supervisor, ticket_id=ticket.pk, owner_id=lead.pk, note="请牵头协调人社和财政")
+    event = OutboxEvent.objects.get(appeal_id=ticket.appeal_id, event_type="problem.owner_assigned")
+    assert event.payload["note"] == "请牵头协调人社和财政"
+    resolved = recipients.resolve(event)
+    assert resolved and {r.user_id for r in resolved} == {lead.pk}
