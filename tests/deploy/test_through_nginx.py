@@ -83,6 +83,7 @@ def test_file_an_appeal_on_the_form_and_track_it(stack):
         "category": str(stack.seed["employment"]),
         "urgency": "normal",
         "urgency_reason": "",
+        "appeal_type": "help",
         "title": "经nginx提交的诉求",
         "description": "今年订单增加，需要10名熟练焊工，多次招聘无果，希望人社部门协助对接技工院校。",
         "idempotency_token": str(uuid.uuid4()),

@@ -76,6 +76,7 @@ def test_file_track_and_a_live_console_update_through_nginx(stack, chromium):
         appellant.fill("#id_contact_phone", "13800138000")
         appellant.check(f"input[name=category][value='{stack.seed['employment']}']")
         appellant.check("input[name=urgency][value=normal]")
+        appellant.check("input[name=appeal_type][value=help]")
         appellant.fill("#id_title", "经nginx在浏览器中提交")
         appellant.fill("#id_description", "订单增加，需要10名熟练焊工，多次招聘无果，希望协助对接技工院校。")
         appellant.get_by_role("button", name="提交诉求").click()

@@ -36,9 +36,10 @@ def test_upload_preview_and_apply_in_the_browser(page, live_server, hrss, tmp_pa
     _login(page.context, live_server, admin)
     sheets = sheets_of(export_xlsx())
     set_cell(sheets[RULES], find_row(sheets[RULES], "name", "佛山招工"), "priority", "5")
-    sheets[RULES].append(["佛山社保 → 人社局", "60", "social_insurance", hrss.region.code, "社保", "", "hrss", "是"])
+    new_rule = ["佛山社保 → 人社局", "60", "social_insurance", hrss.region.code, "社保", "", "", "hrss", "是"]
+    sheets[RULES].append(new_rule)
     sheets[RULES] = [row for row in sheets[RULES] if row[0] != "融资贷款 → 地方金融管理局（金融工作局）"]
-    bad = [row[:] for row in sheets[RULES]] + [["坏规则", "10", "", "449999", "", "", "hrss", "是"]]
+    bad = [row[:] for row in sheets[RULES]] + [["坏规则", "10", "", "449999", "", "", "", "hrss", "是"]]
 
     page.goto(f"{live_server.url}/admin/routing/")
     page.get_by_role("link", name="派单目录导入").first.click()

@@ -83,15 +83,17 @@ def _check_whole_pages(pdf: Path, pages: int) -> None:
     assert list(dict.fromkeys(sheets)) == [
         "摘要",
         "类别排行",
+        "按诉求类型",
         "上升类别",
         "单位考核",
         "地区×类别",
         "超期与重办",
+        "问题工单",
         "诉求明细",
         "政策层面待解决的问题",
     ]
     # Fit to width: the first and the last column's headers are on every page of the wide sheets.
-    for sheet, first, last in (("单位考核", "承办单位", "重办数"), ("诉求明细", "受理编号", "标题")):
+    for sheet, first, last in (("单位考核", "承办单位", "回访：联系不上"), ("诉求明细", "受理编号", "标题")):
         for text in (t for s, t in zip(sheets, texts, strict=True) if s == sheet):
             assert first in text and last in text, sheet
     chart_pages = [n for n, text in enumerate(texts) if "各类别诉求件数" in text]
@@ -131,11 +133,15 @@ def test_weekly_report_converts_with_libreoffice(city, dispatch_centre, tmp_path
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(tmp_path / "weekly.pdf", ARTIFACTS / "weekly-report.pdf")
     if shutil.which("pdftoppm"):  # Debian poppler-utils: page images to look at
+        for old in ARTIFACTS.glob("weekly-report-*.png"):
+            old.unlink()
         subprocess.run(
             ["pdftoppm", "-r", "70", "-png", "-l", "5", str(tmp_path / "weekly.pdf"), str(ARTIFACTS / "weekly-report")],
             check=True,
             timeout=60,
         )
-        assert (ARTIFACTS / "weekly-report-1.png").stat().st_size > 5_000
+        # pdftoppm pads the page number to the width of the last page's (-1 or -01).
+        images = sorted(ARTIFACTS.glob("weekly-report-*.png"))
+        assert len(images) == 5 and images[0].stat().st_size > 5_000
     if shutil.which("pdftotext"):  # Debian poppler-utils: what each printed page holds
         _check_whole_pages(tmp_path / "weekly.pdf", pages)

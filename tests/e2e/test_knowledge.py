@@ -73,6 +73,7 @@ def test_suggestions_while_typing_do_not_block_filing(page, live_server, article
     page.fill("#id_contact_name", "王小明")
     page.fill("#id_contact_phone", "13800138000")
     page.check(f"input[name=category][value='{factories.category('employment').pk}']")
+    page.check("input[name=appeal_type][value=enquiry]")
     page.get_by_role("button", name="提交诉求").click()
     page.wait_for_url(re.compile(r"/submitted/"))
     assert Appeal.objects.count() == 1
