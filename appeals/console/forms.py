@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -119,6 +121,17 @@ class ExtensionForm(VersionedForm):
     )
 
 
+def note_field(label: Any, *, help_text: Any = "", required: bool = True) -> forms.CharField:
+    """A short written note or reason on a console action: two lines, at most 2,000 characters."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+    )
+
+
 class MessageForm(VersionedForm):
     body = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
@@ -129,47 +142,29 @@ class BureauChoiceForm(VersionedForm):
         queryset=Bureau.objects.filter(is_active=True).select_related("region", "bureau_type"),
         empty_label=_("请选择承办单位"),
     )
-    note = forms.CharField(label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = note_field(_("说明"), required=False)
 
 
 class ArbitrateForm(BureauChoiceForm):
     """退单审核: keep the appeal with the bureau that returned it (the return is overruled), or re-route it."""
 
-    note = forms.CharField(
-        label=_("审核意见"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("选原承办单位即维持派单（退单不成立）；选其他单位即改派。承办单位会看到审核意见。"),
+    note = note_field(
+        _("审核意见"), help_text=_("选原承办单位即维持派单（退单不成立）；选其他单位即改派。承办单位会看到审核意见。")
     )
 
 
 class SupervisorNoteForm(VersionedForm):
     """催办 and 督办: the supervisor's note goes to the officer and the bureau's leads."""
 
-    note = forms.CharField(
-        label=_("意见"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("承办人和本单位负责人会收到这段话。"),
-    )
+    note = note_field(_("意见"), help_text=_("承办人和本单位负责人会收到这段话。"))
 
 
 class UnmergeForm(VersionedForm):
-    reason = forms.CharField(
-        label=_("撤销理由"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("诉求人会收到通知，诉求回到待分拨队列单独办理。"),
-    )
+    reason = note_field(_("撤销理由"), help_text=_("诉求人会收到通知，诉求回到待分拨队列单独办理。"))
 
 
 class RerouteForm(BureauChoiceForm):
-    note = forms.CharField(
-        label=_("改派理由"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("承办单位和诉求人会看到处理经过。"),
-    )
+    note = note_field(_("改派理由"), help_text=_("承办单位和诉求人会看到处理经过。"))
 
 
 class MergeForm(VersionedForm):
@@ -202,14 +197,12 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 class AppealTypeForm(VersionedForm):
     appeal_type = forms.ChoiceField(label=_("诉求类型"), choices=AppealType.choices)
-    reason = forms.CharField(
-        label=_("更正理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("会记入处理经过。")
-    )
+    reason = note_field(_("更正理由"), help_text=_("会记入处理经过。"))
 
 
 class ReassignForm(VersionedForm):
     officer = StaffChoiceField(label=_("改派给"), queryset=None, empty_label=_("请选择承办人"))
-    reason = forms.CharField(label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = note_field(_("说明"), required=False)
 
 
 class CoHandlingInviteForm(VersionedForm):
