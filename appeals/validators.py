@@ -95,6 +95,21 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def mask_person_name(name: str) -> str:
+    """A person's name as its first character and a fixed mask (王**): the length is not shown either."""
+    name = (name or "").strip()
+    return f"{name[:1]}**"
+
+
+def mask_enterprise_name(name: str) -> str:
+    """An enterprise name with its distinctive middle hidden: 佛山市顺德区某某电器有限公司 → 佛山***有限公司."""
+    name = name or ""
+    if len(name) <= 4:
+        return name[:1] + "*" * max(len(name) - 1, 0)
+    tail = 4 if len(name) > 8 else 1
+    return name[:2] + "***" + name[-tail:]
+
+
 def mask_phone(e164: str) -> str:
     """Mask all but the last four digits of a phone number for staff who do not handle the appeal."""
     digits = format_phone_national(e164)

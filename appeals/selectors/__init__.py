@@ -47,7 +47,6 @@ from appeals.selectors.duplicates import (
     MergedFollower,
     duplicate_candidates,
     find_duplicates,
-    mask_enterprise_name,
     merged_followers,
 )
 from appeals.selectors.queues import (
@@ -109,7 +108,6 @@ __all__ = [
     "find_duplicates",
     "first_contact_due",
     "followup_allowed",
-    "mask_enterprise_name",
     "may_filter_by_bureau",
     "merged_followers",
     "nav_counts",

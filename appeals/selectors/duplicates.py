@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 from appeals import permissions as perms
 from appeals.models import OPEN_STATES, Appeal, AppealState
 from appeals.selectors.access import appeal_queryset_for_user
+from appeals.validators import mask_enterprise_name
 from routing.classifier import routing_setting
 
 S = AppealState
@@ -118,15 +119,6 @@ class MergedFollower:
     appeal: Appeal
     enterprise: str  # masked unless the user may open the follower
     visible: bool
-
-
-def mask_enterprise_name(name: str) -> str:
-    """An enterprise name with its distinctive middle hidden: 佛山市顺德区某某电器有限公司 → 佛山***有限公司."""
-    name = name or ""
-    if len(name) <= 4:
-        return name[:1] + "*" * max(len(name) - 1, 0)
-    tail = 4 if len(name) > 8 else 1
-    return name[:2] + "***" + name[-tail:]
 
 
 def merged_followers(*, user: Any, appeal: Appeal) -> list[MergedFollower]:

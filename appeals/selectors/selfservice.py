@@ -25,16 +25,13 @@ class PhoneAppeal:
     contact_masked: str
 
 
-def _mask_name(name: str) -> str:
-    # The first character and a fixed mask: the name's length is not shown either.
-    name = (name or "").strip()
-    return f"{name[:1]}**"
-
-
 def appeals_for_verified_phone(*, phone: str, credit_code: str = "") -> list[PhoneAppeal]:
     """Every appeal filed with the verified ``phone`` (newest first), contacts' names masked."""
     appeals = appeals_for_phone(phone, credit_code).select_related("category", "bureau")
-    return [PhoneAppeal(appeal=appeal, contact_masked=_mask_name(appeal.contact_name)) for appeal in appeals]
+    return [
+        PhoneAppeal(appeal=appeal, contact_masked=validators.mask_person_name(appeal.contact_name))
+        for appeal in appeals
+    ]
 
 
 def appeal_for_verified_phone(*, tracking_number: str, phone: str, credit_code: str = "") -> Appeal | None:
