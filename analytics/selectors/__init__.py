@@ -2,11 +2,11 @@
 
 Everything the dashboard shows reads rollup tables only. The report's two listing sheets (overdue
 and re-opened appeals, the raw sheet) are the exception: they stream individual appeals, through
-``report_overdue_rows`` and ``report_raw_rows`` at the end of this module.
+``report_overdue_rows`` and ``report_raw_rows`` (``analytics.selectors.listings``, re-exported here).
 
-``Filters`` carries the period and the filters from the URL, plus the scope: a bureau lead's
-filters are pinned to their own bureau (``bureau_id``) except for the league tables, which every
-permitted user sees in full.
+``Filters`` (``analytics.selectors.filters``) carries the period and the filters from the URL,
+plus the scope: a bureau lead's filters are pinned to their own bureau (``bureau_id``) except for
+the league tables, which every permitted user sees in full.
 """
 
 from __future__ import annotations
@@ -15,17 +15,21 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.utils import timezone
+from django.db.models import F, Func, IntegerField, Q, Sum
 from django.utils.translation import get_language
 
 from analytics import metrics, terms
-from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
-from appeals.models import Appeal
+from analytics.models import DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
+from analytics.selectors.filters import Filters
+from analytics.selectors.listings import REPORT_OVERDUE_FIELDS as REPORT_OVERDUE_FIELDS
+from analytics.selectors.listings import REPORT_RAW_FIELDS as REPORT_RAW_FIELDS
+from analytics.selectors.listings import local_range as local_range
+from analytics.selectors.listings import report_appeals as report_appeals
+from analytics.selectors.listings import report_overdue_rows as report_overdue_rows
+from analytics.selectors.listings import report_raw_rows as report_raw_rows
 from followup.selectors import followup_counts, followup_total
 from problems.selectors import ProblemCounts
 from problems.selectors import problem_counts as problems_counts
@@ -38,78 +42,6 @@ HOT_TOPIC_BASELINE_PERIODS = 4
 # topic) and more frequent than in the baseline (z above 0: distinctive, not merely common).
 HOT_TOPIC_MIN_APPEALS = 3
 HOT_TOPIC_MIN_Z = 0.0
-
-
-@dataclass(frozen=True)
-class Filters:
-    start: date
-    end: date  # inclusive
-    region_id: int | None = None
-    industry: str = ""
-    size: str = ""
-    channel: str = ""
-    bureau_id: int | None = None  # scope: a bureau lead sees only their bureau
-    # Applies to the volume figures (rankings, heatmap, rising, breakdown by type); scorecards
-    # are rolled up per bureau and day without it.
-    appeal_type: str = ""
-
-    @property
-    def length(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def shifted(self, periods: int) -> Filters:
-        """The same filters ``periods`` whole periods earlier (negative: earlier)."""
-        delta = timedelta(days=self.length * periods)
-        return replace(self, start=self.start + delta, end=self.end + delta)
-
-    @cached_property
-    def region_ids(self) -> list[int] | None:
-        """The region and, for a city, its districts."""
-        if self.region_id is None:
-            return None
-        return [self.region_id, *Region.objects.filter(parent_id=self.region_id).values_list("pk", flat=True)]
-
-    def volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
-        q = Q(day__gte=start or self.start, day__lte=end or self.end)
-        if self.region_ids is not None:
-            q &= Q(region_id__in=self.region_ids)
-        for name in ("industry", "size", "channel", "appeal_type"):
-            if getattr(self, name):
-                q &= Q(**{name: getattr(self, name)})
-        if self.bureau_id is not None:
-            q &= Q(bureau_id=self.bureau_id)
-        return q
-
-    def scorecard_q(self, *, scoped: bool = True) -> Q:
-        """The region and bureau conditions of a scorecard query (the period is ``scorecard_parts``)."""
-        q = Q()
-        if self.region_ids is not None:
-            q &= Q(region_id__in=self.region_ids)
-        if scoped and self.bureau_id is not None:
-            q &= Q(bureau_id=self.bureau_id)
-        return q
-
-    def scorecard_parts(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-        """Split the period into whole calendar months and the ragged days around them.
-
-        Returns ``((first month, last month) or None, [(first day, last day), …])``, months given
-        by their first days: the months are read from MonthlyScorecard, the days from DailyScorecard.
-        """
-        first = self.start if self.start.day == 1 else _next_month(self.start)
-        after = _next_month(self.end) if (self.end + timedelta(days=1)).day == 1 else self.end.replace(day=1)
-        if first >= after:  # no whole month inside the period
-            return None, [(self.start, self.end)]
-        days = []
-        if self.start < first:
-            days.append((self.start, first - timedelta(days=1)))
-        if after <= self.end:
-            days.append((after, self.end))
-        last_month = (after - timedelta(days=1)).replace(day=1)
-        return (first, last_month), days
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 class PeriodIndex(Func):
@@ -535,98 +467,3 @@ def hot_topics(
         )
         for row in ranking
     ]
-
-
-# --- The report's listings (individual appeals) ---------------------------------------------------
-
-# Columns of the raw sheet, in order (no personal data: contact name, phone and e-mail are left out).
-REPORT_RAW_FIELDS = (
-    "tracking_number",
-    "submitted_at",
-    "category_id",
-    "region_id",
-    "industry",
-    "enterprise_size",
-    "channel",
-    "urgency",
-    "state",
-    "bureau_id",
-    "dispatched_at",
-    "signed_at",
-    "reply_due",
-    "replied_at",
-    "closed_at",
-    "rating_level",
-    "reopen_count",
-    "title",
-)
-# Columns of the overdue and re-opened sheet; the last two come from the appeal's analytics fact.
-REPORT_OVERDUE_FIELDS = (
-    "tracking_number",
-    "title",
-    "bureau_id",
-    "category_id",
-    "state",
-    "reply_due",
-    "replied_at",
-    "fact_overdue",
-    "fact_reopen_count",
-)
-
-
-def local_range(filters: Filters) -> tuple[datetime, datetime]:
-    """The period as aware datetimes in the current time zone: [first day 00:00, day after the last 00:00)."""
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(filters.start, time.min, tzinfo=tz)
-    return start, datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=tz)
-
-
-def report_appeals(filters: Filters) -> QuerySet[Appeal]:
-    """Appeals matching the filters' region, industry, size, channel, appeal type and bureau (any date)."""
-    query = Appeal.objects.all()
-    if filters.region_ids is not None:
-        query = query.filter(region_id__in=filters.region_ids)
-    if filters.industry:
-        query = query.filter(industry=filters.industry)
-    if filters.size:
-        query = query.filter(enterprise_size=filters.size)
-    if filters.channel:
-        query = query.filter(channel=filters.channel)
-    if filters.appeal_type:
-        query = query.filter(appeal_type=filters.appeal_type)
-    if filters.bureau_id is not None:
-        query = query.filter(bureau_id=filters.bureau_id)
-    return query
-
-
-def report_raw_rows(filters: Filters) -> QuerySet:
-    """Tuples of ``REPORT_RAW_FIELDS`` for the period's appeals, oldest first (stream with ``.iterator``)."""
-    start, end = local_range(filters)
-    return (
-        report_appeals(filters)
-        .filter(submitted_at__gte=start, submitted_at__lt=end)
-        .order_by("submitted_at", "pk")
-        .values_list(*REPORT_RAW_FIELDS)
-    )
-
-
-def report_overdue_rows(filters: Filters) -> QuerySet:
-    """Tuples of ``REPORT_OVERDUE_FIELDS``: appeals dispatched in the period that ran overdue or were re-opened.
-
-    Ordered by reply deadline. The flags are read from each appeal's fact in the same query (a
-    busy week flags tens of thousands, so neither an id list nor a dict of them in memory).
-    """
-    facts = AppealFact.objects.filter(dispatch_day__gte=filters.start, dispatch_day__lte=filters.end).filter(
-        Q(overdue=True) | Q(reopen_count__gt=0)
-    )
-    fact = AppealFact.objects.filter(appeal_id=OuterRef("pk"))
-    return (
-        report_appeals(filters)
-        .filter(pk__in=facts.values("appeal_id"))
-        .annotate(
-            fact_overdue=Subquery(fact.values("overdue")[:1]),
-            fact_reopen_count=Subquery(fact.values("reopen_count")[:1]),
-        )
-        .order_by("reply_due", "pk")
-        .values_list(*REPORT_OVERDUE_FIELDS)
-    )
