@@ -234,3 +234,30 @@ def test_every_triage_reason_has_words_for_the_dispatcher():
         assert str(TRIAGE_REASONS[code])
         with translation.override("en"):
             assert str(TRIAGE_REASONS[code]).isascii(), code
+
+
+def test_the_form_shares_frozen_choices_and_rebuilds_them_on_change(province):
+    """Every form instance shares one set of normalised region and industry choices per table and
+    language (not copied per form); a region change or another language gives new ones."""
+    from django.utils import translation
+
+    from appeals.portal.forms import AppealForm
+
+    first, second = AppealForm(), AppealForm()
+    assert first.fields["region"].choices is second.fields["region"].choices
+    assert first.fields["appeal_type"].choices is AppealForm.base_fields["appeal_type"].choices
+    assert list(first.fields["industry"].choices)[1][0] == "A"
+    with translation.override("en"):
+        english = AppealForm()
+        assert english.fields["region"].choices is not first.fields["region"].choices
+        assert "Foshan" in str(english["region"])
+        assert "Agriculture" in str(english["industry"]) or "agriculture" in str(english["industry"]).lower()
+    shunde = Region.objects.get(code="foshan-shunde")
+    assert "顺德区" in str(AppealForm()["region"])
+    shunde.is_active = False
+    shunde.save()  # announces a new routing table
+    after = AppealForm()
+    assert after.fields["region"].choices is not first.fields["region"].choices
+    assert "顺德区" not in str(after["region"])
+    # A submitted id is still checked against the current table.
+    assert not AppealForm({"region": str(shunde.pk)}).is_valid()
