@@ -167,6 +167,41 @@ class MonthlyScorecard(ScorecardCell):
         return f"{self.month:%Y-%m} b{self.bureau_id} r{self.region_id}"
 
 
+# ``bureau_id`` / ``region_id`` value of a scorecard total row meaning "every bureau" / "every region".
+ALL = 0
+
+
+class DailyScorecardTotal(ScorecardCell):
+    """DailyScorecard rows of one day summed over a dimension, so unfiltered pages read few rows.
+
+    Three kinds of row per day: per bureau over every appeal region (``region_id`` = ``ALL``), per
+    appeal region over every bureau (``bureau_id`` = ``ALL``) and the day's total (both ``ALL``).
+    Rewritten with the day's cells (``analytics.rollups.recompute_scorecard_days``).
+    """
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "bureau_id", "region_id"], name="scorecard_total_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} total b{self.bureau_id or '*'} r{self.region_id or '*'}"
+
+
+class MonthlyScorecardTotal(ScorecardCell):
+    """The DailyScorecardTotal rows of one calendar month summed (``month``: its first day)."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "bureau_id", "region_id"], name="monthly_scorecard_total_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} total b{self.bureau_id or '*'} r{self.region_id or '*'}"
+
+
 class DailyTerm(models.Model):
     """How many appeals of a category submitted on a day contain a term (document frequency)."""
 

@@ -10,7 +10,9 @@ never interleave.
 ``rebuild_all`` truncates and recomputes everything (``manage.py rebuild_rollups``).
 
 Scorecards have two levels: ``DailyScorecard`` (from the facts) and ``MonthlyScorecard`` (sums of a
-month's daily rows), rewritten together by ``recompute_scorecard_days``.
+month's daily rows), each with its totals over one dimension (``DailyScorecardTotal``,
+``MonthlyScorecardTotal``: per bureau, per appeal region, overall), all rewritten together by
+``recompute_scorecard_days``.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from django.utils import timezone
 from analytics import dashboard, histograms
 from analytics import terms as term_segmentation
 from analytics.models import (
+    ALL,
     AppealFact,
     DailyScorecard,
+    DailyScorecardTotal,
     DailyTerm,
     DailyVolume,
     MonthlyScorecard,
+    MonthlyScorecardTotal,
     ReturnFact,
     RollupCursor,
 )
@@ -277,13 +282,15 @@ def recompute_volume_days(days: Iterable[date]) -> None:
 
 
 _SCORE_SUMS = ("signed_on_time", "responded", "overdue", "ratings", "resolved", "satisfied", "basic")
+_CELL_SUMS = ("dispatched", *_SCORE_SUMS, "returns", "rehandles")
 
 
 def recompute_scorecard_days(days: Iterable[date]) -> None:
-    """Rewrite DailyScorecard rows of ``days`` from the facts and return facts, then their months.
+    """Rewrite DailyScorecard rows of ``days`` from the facts and return facts, then their totals and months.
 
-    The MonthlyScorecard rows of every month containing one of ``days`` are rebuilt from the
-    (new) daily rows, so days and months never disagree.
+    The day's totals (``DailyScorecardTotal``) are summed from the new cells, and the monthly rows
+    of every month containing one of ``days`` are rebuilt from the new daily rows, so cells, totals,
+    days and months never disagree.
     """
     days = sorted(set(days))
     if not days:
@@ -319,12 +326,38 @@ def recompute_scorecard_days(days: Iterable[date]) -> None:
         "day", "bureau_id", "region_id"
     ):
         cell(day, bureau_id, region_id).returns += 1
+    totals = _totals(cells, durations)
     for key, row in cells.items():
         sign, reply = durations[key]
         row.sign_minutes = histograms.pack(sign)
         row.reply_minutes = histograms.pack(reply)
     DailyScorecard.objects.bulk_create(cells.values(), batch_size=1000)
+    DailyScorecardTotal.objects.filter(day__in=days).delete()
+    DailyScorecardTotal.objects.bulk_create(totals, batch_size=1000)
     recompute_scorecard_months({day.replace(day=1) for day in days})
+
+
+def _totals(
+    cells: Mapping[tuple, DailyScorecard], durations: Mapping[tuple, tuple[Counter, Counter]]
+) -> list[DailyScorecardTotal]:
+    """Per day: each bureau over every region, each region over every bureau, and everything."""
+    totals: dict[tuple, DailyScorecardTotal] = {}
+    total_durations: dict[tuple, tuple[Counter, Counter]] = {}
+    for (day, bureau_id, region_id), row in cells.items():
+        sign, reply = durations[(day, bureau_id, region_id)]
+        for key in ((day, bureau_id, ALL), (day, ALL, region_id), (day, ALL, ALL)):
+            if key not in totals:
+                totals[key] = DailyScorecardTotal(day=day, bureau_id=key[1], region_id=key[2])
+                total_durations[key] = (Counter(), Counter())
+            target = totals[key]
+            for name in _CELL_SUMS:
+                setattr(target, name, getattr(target, name) + getattr(row, name))
+            total_durations[key][0].update(sign)
+            total_durations[key][1].update(reply)
+    for key, target in totals.items():
+        target.sign_minutes = histograms.pack(total_durations[key][0])
+        target.reply_minutes = histograms.pack(total_durations[key][1])
+    return list(totals.values())
 
 
 def month_end(month: date) -> date:
@@ -332,33 +365,35 @@ def month_end(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-_CELL_SUMS = ("dispatched", *_SCORE_SUMS, "returns", "rehandles")
-
-
 def recompute_scorecard_months(months: Iterable[date]) -> None:
-    """Rewrite MonthlyScorecard rows of ``months`` (first days of months) as sums of their daily rows."""
+    """Rewrite the monthly rows of ``months`` (first days of months), cells and totals, as sums of their days."""
     for month in sorted(set(months)):
-        MonthlyScorecard.objects.filter(month=month).delete()
-        cells: dict[tuple[int, int], MonthlyScorecard] = {}
-        parts: dict[tuple[int, int], tuple[list, list]] = defaultdict(lambda: ([], []))
-        for row in (
-            DailyScorecard.objects.filter(day__gte=month, day__lte=month_end(month))
-            .order_by()
-            .values("bureau_id", "region_id", "sign_minutes", "reply_minutes", *_CELL_SUMS)
-            .iterator(chunk_size=2000)
-        ):
-            key = (row["bureau_id"], row["region_id"])
-            if key not in cells:
-                cells[key] = MonthlyScorecard(month=month, bureau_id=key[0], region_id=key[1])
-            target = cells[key]
-            for name in _CELL_SUMS:
-                setattr(target, name, getattr(target, name) + row[name])
-            parts[key][0].append(row["sign_minutes"])
-            parts[key][1].append(row["reply_minutes"])
-        for key, target in cells.items():
-            target.sign_minutes = histograms.merge(parts[key][0])
-            target.reply_minutes = histograms.merge(parts[key][1])
-        MonthlyScorecard.objects.bulk_create(cells.values(), batch_size=1000)
+        for daily, monthly in ((DailyScorecard, MonthlyScorecard), (DailyScorecardTotal, MonthlyScorecardTotal)):
+            _sum_month(month, daily, monthly)
+
+
+def _sum_month(month: date, daily: type[Any], monthly: type[Any]) -> None:
+    monthly.objects.filter(month=month).delete()
+    cells: dict[tuple[int, int], Any] = {}
+    parts: dict[tuple[int, int], tuple[list, list]] = defaultdict(lambda: ([], []))
+    for row in (
+        daily.objects.filter(day__gte=month, day__lte=month_end(month))
+        .order_by()
+        .values("bureau_id", "region_id", "sign_minutes", "reply_minutes", *_CELL_SUMS)
+        .iterator(chunk_size=2000)
+    ):
+        key = (row["bureau_id"], row["region_id"])
+        if key not in cells:
+            cells[key] = monthly(month=month, bureau_id=key[0], region_id=key[1])
+        target = cells[key]
+        for name in _CELL_SUMS:
+            setattr(target, name, getattr(target, name) + row[name])
+        parts[key][0].append(row["sign_minutes"])
+        parts[key][1].append(row["reply_minutes"])
+    for key, target in cells.items():
+        target.sign_minutes = histograms.merge(parts[key][0])
+        target.reply_minutes = histograms.merge(parts[key][1])
+    monthly.objects.bulk_create(cells.values(), batch_size=1000)
 
 
 def update_rollups(*, batch: int = EVENT_BATCH, max_batches: int | None = None, now: datetime | None = None) -> int:
@@ -415,7 +450,16 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
     now = timezone.now()
     last_event = AppealEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with transaction.atomic():
-        for model in (AppealFact, ReturnFact, DailyVolume, DailyScorecard, MonthlyScorecard, DailyTerm):
+        for model in (
+            AppealFact,
+            ReturnFact,
+            DailyVolume,
+            DailyScorecard,
+            DailyScorecardTotal,
+            MonthlyScorecard,
+            MonthlyScorecardTotal,
+            DailyTerm,
+        ):
             model.objects.all()._raw_delete(model.objects.db)
     last_id = 0
     count = 0

@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -44,9 +45,11 @@ from analytics import rollups, selectors  # noqa: E402
 from analytics.models import (  # noqa: E402
     AppealFact,
     DailyScorecard,
+    DailyScorecardTotal,
     DailyTerm,
     DailyVolume,
     MonthlyScorecard,
+    MonthlyScorecardTotal,
     ReturnFact,
 )
 from analytics.selectors import Filters  # noqa: E402
@@ -198,7 +201,7 @@ def synthesize(count: int, seed: int) -> None:
 
 def build_rollups() -> float:
     began = time.perf_counter()
-    for model in (DailyVolume, DailyScorecard, MonthlyScorecard, DailyTerm):
+    for model in (DailyVolume, DailyScorecard, DailyScorecardTotal, MonthlyScorecard, MonthlyScorecardTotal, DailyTerm):
         model.objects.all()._raw_delete(model.objects.db)
     days = sorted(AppealFact.objects.order_by().values_list("day", flat=True).distinct())
     months: dict[tuple[int, int], list[date]] = defaultdict(list)
@@ -211,6 +214,17 @@ def build_rollups() -> float:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return time.perf_counter() - began
+
+
+@contextmanager
+def cells_only():
+    """The scorecard selectors as before the totals existed: every read sums bureau × region cells."""
+    original = selectors._total_rows
+    selectors._total_rows = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        selectors._total_rows = original
 
 
 def timed(label: str, fn, repeat: int) -> tuple[str, float, float, float]:
@@ -253,6 +267,8 @@ def main() -> None:
         f"database: {connection.vendor}; facts {AppealFact.objects.count():,}, DailyVolume rows "
         f"{DailyVolume.objects.count():,}, DailyScorecard rows {DailyScorecard.objects.count():,}, "
         f"MonthlyScorecard rows {MonthlyScorecard.objects.count():,}, "
+        f"DailyScorecardTotal rows {DailyScorecardTotal.objects.count():,}, "
+        f"MonthlyScorecardTotal rows {MonthlyScorecardTotal.objects.count():,}, "
         f"DailyTerm rows {DailyTerm.objects.count():,}"
     )
     week = Filters(start=END - timedelta(days=6), end=END)
@@ -283,6 +299,11 @@ def main() -> None:
         ("bureau lead's scoped ranking, 4 weeks", lambda: selectors.category_ranking(scoped)),
     ]
     results = [] if args.only_page else [timed(label, fn, args.repeat) for label, fn in cases]
+    if not args.only_page:  # the same scorecard reads from the cells, side by side
+        with cells_only():
+            for label, fn in cases:
+                if "KPIs" in label or "scorecard" in label or "league" in label:
+                    results.append(timed(f"{label} [cells only, before]", fn, args.repeat))
 
     def incremental_day() -> None:
         # What update_rollups does for each scorecard day it touches: the day from its facts, then
@@ -311,6 +332,10 @@ def main() -> None:
 
     with override_settings(ALLOWED_HOSTS=["*"]):
         results.append(timed("whole dashboard page (every section), 4 weeks, computed", cold_page, args.page_repeat))
+        with cells_only():
+            results.append(
+                timed("whole dashboard page, 4 weeks, computed [cells only, before]", cold_page, args.page_repeat)
+            )
         # The same page again before the next rollup run: its sections come from the cache.
         results.append(timed("whole dashboard page, 4 weeks, cached sections", lambda: client.get(url), 5))
     manager.delete()

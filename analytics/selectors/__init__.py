@@ -22,7 +22,15 @@ from django.db.models import F, Func, IntegerField, Q, Sum
 from django.utils.translation import get_language
 
 from analytics import metrics, terms
-from analytics.models import DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard
+from analytics.models import (
+    ALL,
+    DailyScorecard,
+    DailyScorecardTotal,
+    DailyTerm,
+    DailyVolume,
+    MonthlyScorecard,
+    MonthlyScorecardTotal,
+)
 from analytics.selectors.filters import Filters
 from analytics.selectors.listings import REPORT_OVERDUE_FIELDS as REPORT_OVERDUE_FIELDS
 from analytics.selectors.listings import REPORT_RAW_FIELDS as REPORT_RAW_FIELDS
@@ -302,35 +310,65 @@ def rising(filters: Filters) -> list[RisingRow]:
 _SCORE_VALUES = (*metrics.Scorecard.SUMS, "sign_minutes", "reply_minutes")
 
 
-def scorecard_cells(filters: Filters, *fields: str, scoped: bool = True) -> list[dict]:
-    """Scorecard rollup rows that together cover the period exactly once.
+def scorecard_cells(
+    filters: Filters, *fields: str, scoped: bool = True, by: str | None = None, totals: bool = True
+) -> list[dict]:
+    """Scorecard rollup rows that together cover the period exactly once, ready to sum ``by`` bureau or region.
 
-    Whole calendar months inside the period come from MonthlyScorecard (one row per bureau ×
-    region and month instead of ~30), the days before the first and after the last whole month
-    from DailyScorecard. Summing the rows gives the same scorecard as summing every day.
+    Whole calendar months inside the period come from the monthly tables (one row per key and
+    month instead of ~30), the days before the first and after the last whole month from the daily
+    ones. Where the filters allow it the rows are totals over a dimension (``_total_rows``): per
+    bureau instead of per bureau × appeal region, or the day's total for the KPIs. Summing the rows
+    gives the same scorecard either way; ``totals=False`` always reads the cells.
     """
     months, days = filters.scorecard_parts()
-    cell_q = filters.scorecard_q(scoped=scoped)
+    total_q = _total_rows(filters, scoped=scoped, by=by) if totals else None
+    daily: type[DailyScorecard | DailyScorecardTotal]
+    monthly: type[MonthlyScorecard | MonthlyScorecardTotal]
+    if total_q is None:
+        daily, monthly, row_q = DailyScorecard, MonthlyScorecard, filters.scorecard_q(scoped=scoped)
+    else:
+        daily, monthly, row_q = DailyScorecardTotal, MonthlyScorecardTotal, total_q
     rows: list[dict] = []
     if months:
         rows.extend(
-            MonthlyScorecard.objects.filter(cell_q, month__gte=months[0], month__lte=months[1])
-            .values(*fields)
-            .order_by()
+            monthly.objects.filter(row_q, month__gte=months[0], month__lte=months[1]).values(*fields).order_by()
         )
     if days:
         day_q = Q()
         for first, last in days:
             day_q |= Q(day__gte=first, day__lte=last)
-        rows.extend(DailyScorecard.objects.filter(cell_q, day_q).values(*fields).order_by())
+        rows.extend(daily.objects.filter(row_q, day_q).values(*fields).order_by())
     return rows
+
+
+def _total_rows(filters: Filters, *, scoped: bool, by: str | None) -> Q | None:
+    """Which total rows stand for the cells these filters select, or None when only cells can.
+
+    By bureau, or overall, without a region filter: the per-bureau totals (one bureau's for a lead)
+    or the day's total. By region without a bureau scope: the per-region totals, of the filtered
+    regions if any. A bureau lead's regional breakdown, or a bureau figure within some regions,
+    needs the cells.
+    """
+    bureau_id = filters.bureau_id if scoped else None
+    if by == "region":
+        if bureau_id is not None:
+            return None
+        q = Q(bureau_id=ALL) & ~Q(region_id=ALL)
+        return q & Q(region_id__in=filters.region_ids) if filters.region_ids is not None else q
+    if filters.region_ids is not None:
+        return None
+    if by == "bureau":
+        q = Q(region_id=ALL) & ~Q(bureau_id=ALL)
+        return q & Q(bureau_id=bureau_id) if bureau_id is not None else q
+    return Q(region_id=ALL, bureau_id=bureau_id if bureau_id is not None else ALL)
 
 
 def scorecards(filters: Filters, *, by: str = "bureau", scoped: bool = True) -> dict[int, metrics.Scorecard]:
     """Scorecard per bureau (``by="bureau"``) or per appeal region (``by="region"``)."""
     key = f"{by}_id"
     cards: dict[int, metrics.Scorecard] = defaultdict(metrics.Scorecard)
-    for row in scorecard_cells(filters, key, *_SCORE_VALUES, scoped=scoped):
+    for row in scorecard_cells(filters, key, *_SCORE_VALUES, scoped=scoped, by=by):
         cards[row[key]].add(row)
     for pk, counts in followup_counts(
         start=filters.start,

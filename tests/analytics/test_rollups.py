@@ -12,8 +12,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from analytics import histograms, rollups, selectors
-from analytics.models import AppealFact, DailyScorecard, DailyTerm, DailyVolume, MonthlyScorecard, RollupCursor
+from analytics import histograms, metrics, rollups, selectors
+from analytics.models import (
+    AppealFact,
+    DailyScorecard,
+    DailyScorecardTotal,
+    DailyTerm,
+    DailyVolume,
+    MonthlyScorecard,
+    MonthlyScorecardTotal,
+    RollupCursor,
+)
 from analytics.selectors import Filters
 from appeals.models import OPEN_STATES, Appeal, AppealEvent, AppealState, Rating
 from tests.analytics.conftest import SHANGHAI, simulate
@@ -124,6 +133,23 @@ def assert_scorecards_match(filters: Filters, now: datetime, *, region_ids=None)
         assert card.reply_p90_hours == nearest_rank(expected["reply"], 0.9)
 
 
+def scorecard_totals():
+    return (
+        [
+            (r.day, r.bureau_id, r.region_id, r.dispatched, r.signed_on_time, r.responded, r.overdue, r.returns,
+             r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, histograms.unpack(r.sign_minutes),
+             histograms.unpack(r.reply_minutes))
+            for r in DailyScorecardTotal.objects.order_by("day", "bureau_id", "region_id")
+        ],
+        [
+            (r.month, r.bureau_id, r.region_id, r.dispatched, r.signed_on_time, r.responded, r.overdue, r.returns,
+             r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, histograms.unpack(r.sign_minutes),
+             histograms.unpack(r.reply_minutes))
+            for r in MonthlyScorecardTotal.objects.order_by("month", "bureau_id", "region_id")
+        ],
+    )  # fmt: skip
+
+
 def snapshot():
     def rows(model, *fields):
         return sorted(model.objects.values_list(*fields))
@@ -142,6 +168,7 @@ def snapshot():
              histograms.unpack(r.reply_minutes))
             for r in MonthlyScorecard.objects.order_by("month", "bureau_id", "region_id")
         ],
+        *scorecard_totals(),
         rows(DailyTerm, "day", "category_id", "term", "count"),
     )  # fmt: skip
 
@@ -221,3 +248,76 @@ def test_overdue_flag_follows_time_without_events(world):
         # No new event: the deadline sweep inside update_rollups notices the passed deadline.
         rollups.update_rollups()
     assert selectors.overall_scorecard(filters).overdue == 1
+
+
+SCORE_FIELDS = (
+    "dispatched",
+    "signed_on_time",
+    "responded",
+    "overdue",
+    "returns",
+    "rehandles",
+    "ratings",
+    "resolved",
+    "satisfied",
+    "basic",
+    "sign_median_hours",
+    "sign_p90_hours",
+    "reply_median_hours",
+    "reply_p90_hours",
+)
+
+
+def summed(filters: Filters, *, by: str | None, scoped: bool, totals: bool) -> dict:
+    """Scorecards summed from ``scorecard_cells`` (the totals or only the cells), keyed by ``by``."""
+    key = f"{by}_id" if by else None
+    fields = (*([key] if key else []), *selectors._SCORE_VALUES)
+    cards: dict = defaultdict(metrics.Scorecard)
+    for row in selectors.scorecard_cells(filters, *fields, scoped=scoped, by=by, totals=totals):
+        cards[row[key] if key else None].add(row)
+    return {pk: tuple(getattr(card, name) for name in SCORE_FIELDS) for pk, card in cards.items()}
+
+
+def test_scorecard_totals_give_the_cells_figures(populated):
+    """Reading totals (per bureau, per region, per day) gives exactly what summing the cells gives."""
+    world = populated
+    city = world.cities[0]
+    busiest = Counter(Appeal.objects.exclude(bureau=None).values_list("bureau_id", flat=True)).most_common(1)[0][0]
+    periods = ((date(2026, 9, 14), date(2026, 11, 29)), (date(2026, 10, 1), date(2026, 10, 31)),
+               (date(2026, 11, 16), date(2026, 11, 22)))  # fmt: skip
+    compared = 0
+    for start, end in periods:
+        for region_id in (None, city.pk):
+            for bureau_id in (None, busiest):
+                filters = Filters(start=start, end=end, region_id=region_id, bureau_id=bureau_id)
+                for by in ("bureau", "region", None):
+                    for scoped in (True, False):
+                        from_totals = summed(filters, by=by, scoped=scoped, totals=True)
+                        assert from_totals == summed(filters, by=by, scoped=scoped, totals=False)
+                        compared += len(from_totals)
+    assert compared > 50
+    # The unfiltered page really reads the totals: one row per day (and month) for the KPIs.
+    filters = Filters(start=date(2026, 11, 2), end=date(2026, 11, 29))
+    rows = selectors.scorecard_cells(filters, "dispatched", by=None)
+    assert (
+        len(rows)
+        == DailyScorecardTotal.objects.filter(
+            day__gte=filters.start, day__lte=filters.end, bureau_id=0, region_id=0
+        ).count()
+    )
+    assert len(rows) < len(selectors.scorecard_cells(filters, "dispatched", by=None, totals=False))
+
+
+def test_migration_backfills_totals_of_existing_cells(populated):
+    """Cells rolled up before the totals existed get their totals from the migration."""
+    import importlib
+
+    from django.apps import apps
+
+    expected = scorecard_totals()
+    assert expected[0] and expected[1]
+    DailyScorecardTotal.objects.all().delete()
+    MonthlyScorecardTotal.objects.all().delete()
+    migration = importlib.import_module("analytics.migrations.0004_scorecard_totals")
+    migration.backfill_totals(apps, None)
+    assert scorecard_totals() == expected
