@@ -179,6 +179,19 @@ def test_stored_histograms_give_the_exact_percentile_of_their_union():
             assert histograms.percentile(cumulative, q) == metrics.percentile(union, q), (q, parts)
             # Both strategies, whichever percentile() picks for these sizes: the sorted merge and the search.
             assert merged.percentile(q) == metrics.percentile(union, q), (q, parts)
+        # Several at once (one merge or one search each) give the same as one at a time.
+        qs = (0.5, 0.9, 0.01)
+        assert histograms.percentiles(cumulative, qs) == [metrics.percentile(union, q) for q in qs], parts
+        card = metrics.Scorecard()
+        for data in stored:
+            card.add({"reply_minutes": data})
+        expected = metrics.percentile(union, 0.9)
+        assert card.reply_p90_hours == (None if expected is None else round(expected / 60, 1))
+        assert card.hours("reply_minutes", 0.01) == (
+            None if not union else round(metrics.percentile(union, 0.01) / 60, 1)
+        )
+        card.add({"reply_minutes": histograms.pack({10**6: 10**4})})  # adding forgets the computed ones
+        assert card.reply_median_hours == round(10**6 / 60, 1)
     # Many one- or two-entry rows (a few weeks of daily cells) take the merge path.
     small = [Counter(int(rng.lognormvariate(5, 1.2)) for _ in range(rng.randint(1, 2))) for _ in range(500)]
     cumulative = [histograms.Cumulative(histograms.pack(part)) for part in small]
@@ -283,3 +296,23 @@ def test_hot_topics_skip_stored_fragments_and_terms_that_are_not_distinctive(cra
     assert "抵押" in shown
     assert "不到" not in shown and "罕见词" not in shown and "银行" not in shown
     assert all(z > 0 for _term, z, *_ in topics[financing.pk].terms)
+
+
+def test_dashboard_pauses_the_collector_only_while_computing():
+    import gc
+
+    from analytics.dashboard import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # nested (another section, another thread): stays paused
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    try:
+        with collector_paused():
+            raise ValueError
+    except ValueError:
+        pass
+    assert gc.isenabled()
