@@ -111,6 +111,28 @@ class DailyVolume(models.Model):
         return f"{self.day} c{self.category_id} r{self.region_id}: {self.count}"
 
 
+class DailyCategoryVolume(models.Model):
+    """Appeals submitted per day × category × appeal type: DailyVolume without the other dimensions.
+
+    At a province's volume DailyVolume has nearly one row per appeal (its eight dimensions rarely
+    repeat within a day); the ranking, its trend, the breakdown by type and the KPI totals of an
+    unfiltered page need only these three, a few hundred rows a day. Rewritten with DailyVolume.
+    """
+
+    day = models.DateField()
+    category_id = models.BigIntegerField()
+    appeal_type = models.CharField(max_length=20, blank=True, default="")
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "category_id", "appeal_type"], name="category_volume_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} c{self.category_id} {self.appeal_type or '-'}: {self.count}"
+
+
 class ScorecardCell(models.Model):
     """Scorecard components of one cell (bureau × appeal region) over a day or a month."""
 

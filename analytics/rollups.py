@@ -31,6 +31,7 @@ from analytics import terms as term_segmentation
 from analytics.models import (
     ALL,
     AppealFact,
+    DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
     DailyTerm,
@@ -238,13 +239,15 @@ def refresh_appeals(appeal_ids: Iterable[int], *, now: datetime | None = None) -
 
 
 def recompute_volume_days(days: Iterable[date]) -> None:
-    """Rewrite DailyVolume and DailyTerm rows of ``days`` from the facts."""
+    """Rewrite DailyVolume, DailyCategoryVolume and DailyTerm rows of ``days`` from the facts."""
     days = sorted(set(days))
     if not days:
         return
     DailyVolume.objects.filter(day__in=days).delete()
+    DailyCategoryVolume.objects.filter(day__in=days).delete()
     DailyTerm.objects.filter(day__in=days).delete()
     volume: Counter = Counter()
+    by_category: Counter = Counter()
     terms: Counter = Counter()
     for fact in (
         AppealFact.objects.filter(day__in=days, counted=True)
@@ -256,6 +259,7 @@ def recompute_volume_days(days: Iterable[date]) -> None:
     ):
         day, category_id, region_id, industry, size, channel, bureau_id, fact_terms, appeal_type = fact
         volume[(day, category_id, region_id, industry, size, channel, bureau_id or 0, appeal_type)] += 1
+        by_category[(day, category_id, appeal_type)] += 1
         for term in fact_terms:
             terms[(day, category_id, term)] += 1
     DailyVolume.objects.bulk_create(
@@ -273,6 +277,10 @@ def recompute_volume_days(days: Iterable[date]) -> None:
             )
             for k, n in volume.items()
         ),
+        batch_size=2000,
+    )
+    DailyCategoryVolume.objects.bulk_create(
+        (DailyCategoryVolume(day=k[0], category_id=k[1], appeal_type=k[2], count=n) for k, n in by_category.items()),
         batch_size=2000,
     )
     DailyTerm.objects.bulk_create(
@@ -454,6 +462,7 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
             AppealFact,
             ReturnFact,
             DailyVolume,
+            DailyCategoryVolume,
             DailyScorecard,
             DailyScorecardTotal,
             MonthlyScorecard,

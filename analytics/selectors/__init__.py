@@ -18,12 +18,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import F, Func, IntegerField, Q, Sum
+from django.db.models import F, Func, IntegerField, Q, QuerySet, Sum
 from django.utils.translation import get_language
 
 from analytics import metrics, terms
 from analytics.models import (
     ALL,
+    DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
     DailyTerm,
@@ -121,8 +122,17 @@ def bureau_labels() -> dict[int, str]:
 # --- Volume: ranking, trend, heat map, rising ---------------------------------------------------
 
 
+def volume_rows(filters: Filters, *, start: date | None = None, end: date | None = None) -> QuerySet:
+    """Volume rollup rows of the filters' period (or ``start``–``end``) with ``day``, ``category_id``,
+    ``appeal_type`` and ``count``: from DailyCategoryVolume when no other filter is set (a few hundred
+    rows a day), else from DailyVolume (about one per appeal at a province's volume)."""
+    if filters.by_category_only:
+        return DailyCategoryVolume.objects.filter(filters.category_volume_q(start=start, end=end))
+    return DailyVolume.objects.filter(filters.volume_q(start=start, end=end))
+
+
 def category_counts(filters: Filters) -> Counter:
-    rows = DailyVolume.objects.filter(filters.volume_q()).values("category_id").annotate(n=Sum("count")).order_by()
+    rows = volume_rows(filters).values("category_id").annotate(n=Sum("count")).order_by()
     return Counter({row["category_id"]: row["n"] for row in rows})
 
 
@@ -143,7 +153,7 @@ def type_breakdown(filters: Filters) -> list[TypeRow]:
     from routing.appeal_types import AppealType
 
     def counts(f: Filters) -> Counter:
-        rows = DailyVolume.objects.filter(f.volume_q()).values("appeal_type").annotate(n=Sum("count")).order_by()
+        rows = volume_rows(f).values("appeal_type").annotate(n=Sum("count")).order_by()
         return Counter({row["appeal_type"]: row["n"] for row in rows})
 
     now, before = counts(filters), counts(filters.shifted(-1))
@@ -167,7 +177,7 @@ def category_period_counts(filters: Filters, periods: int) -> dict[int, list[int
     """Counts per category for the ``periods`` periods ending with the filter's period, oldest first."""
     first = filters.shifted(-(periods - 1))
     rows = (
-        DailyVolume.objects.filter(filters.volume_q(start=first.start, end=filters.end))
+        volume_rows(filters, start=first.start, end=filters.end)
         .annotate(period=PeriodIndex("day", first.start, filters.length))
         .values_list("category_id", "period")
         .annotate(n=Sum("count"))
@@ -448,8 +458,8 @@ class Kpis:
 
 def kpis(filters: Filters) -> Kpis:
     previous = filters.shifted(-1)
-    total = DailyVolume.objects.filter(filters.volume_q()).aggregate(n=Sum("count"))["n"] or 0
-    previous_total = DailyVolume.objects.filter(previous.volume_q()).aggregate(n=Sum("count"))["n"] or 0
+    total = volume_rows(filters).aggregate(n=Sum("count"))["n"] or 0
+    previous_total = volume_rows(previous).aggregate(n=Sum("count"))["n"] or 0
     return Kpis(total, overall_scorecard(filters), previous_total, overall_scorecard(previous))
 
 

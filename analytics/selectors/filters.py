@@ -51,6 +51,16 @@ class Filters:
             q &= Q(bureau_id=self.bureau_id)
         return q
 
+    @property
+    def by_category_only(self) -> bool:
+        """No filter beyond the period and the appeal type: DailyCategoryVolume can answer."""
+        return self.region_id is None and not (self.industry or self.size or self.channel) and self.bureau_id is None
+
+    def category_volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
+        """``volume_q`` for DailyCategoryVolume (only when ``by_category_only``)."""
+        q = Q(day__gte=start or self.start, day__lte=end or self.end)
+        return q & Q(appeal_type=self.appeal_type) if self.appeal_type else q
+
     def scorecard_q(self, *, scoped: bool = True) -> Q:
         """The region and bureau conditions of a scorecard query (the period is ``scorecard_parts``)."""
         q = Q()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from analytics import histograms, metrics, rollups, selectors
 from analytics.models import (
     AppealFact,
+    DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
     DailyTerm,
@@ -156,6 +157,7 @@ def snapshot():
 
     return (
         rows(DailyVolume, "day", "category_id", "region_id", "industry", "size", "channel", "bureau_id", "count"),
+        rows(DailyCategoryVolume, "day", "category_id", "appeal_type", "count"),
         [
             (r.day, r.bureau_id, r.region_id, r.dispatched, r.signed_on_time, r.responded, r.overdue, r.returns,
              r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, histograms.unpack(r.sign_minutes),
@@ -321,3 +323,31 @@ def test_migration_backfills_totals_of_existing_cells(populated):
     migration = importlib.import_module("analytics.migrations.0004_scorecard_totals")
     migration.backfill_totals(apps, None)
     assert scorecard_totals() == expected
+
+
+def test_category_volume_answers_unfiltered_pages_like_the_full_volume(populated):
+    """DailyCategoryVolume (day × category × type) gives the figures DailyVolume gives, with or without
+    a type filter; any other filter reads DailyVolume."""
+    import importlib
+
+    from django.apps import apps
+    from django.db.models import Sum
+
+    appeal_type = DailyVolume.objects.exclude(appeal_type="").values_list("appeal_type", flat=True).first()
+    assert appeal_type
+    for start, end in ((date(2026, 9, 14), date(2026, 11, 29)), (date(2026, 11, 2), date(2026, 11, 29))):
+        for filters in (Filters(start=start, end=end), Filters(start=start, end=end, appeal_type=appeal_type)):
+            assert filters.by_category_only
+            assert selectors.volume_rows(filters).model is DailyCategoryVolume
+            full = DailyVolume.objects.filter(filters.volume_q())
+            for key in ("category_id", "appeal_type"):
+                assert Counter(
+                    {r[key]: r["n"] for r in selectors.volume_rows(filters).values(key).annotate(n=Sum("count"))}
+                ) == Counter({r[key]: r["n"] for r in full.values(key).annotate(n=Sum("count"))})
+            assert selectors.kpis(filters).appeals == full.aggregate(n=Sum("count"))["n"] > 0
+    assert selectors.volume_rows(Filters(start=start, end=end, channel="web")).model is DailyVolume
+    # The migration fills the table from DailyVolume rows rolled up before it existed.
+    expected = sorted(DailyCategoryVolume.objects.values_list("day", "category_id", "appeal_type", "count"))
+    DailyCategoryVolume.objects.all().delete()
+    importlib.import_module("analytics.migrations.0005_category_volume").backfill(apps, None)
+    assert sorted(DailyCategoryVolume.objects.values_list("day", "category_id", "appeal_type", "count")) == expected
