@@ -16,11 +16,8 @@ does not pay for it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import astuple
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -31,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from analytics import selectors, tables
+from analytics.collector import collector_paused
 from analytics.models import RollupCursor
 from analytics.selectors import Filters
 
@@ -78,27 +76,6 @@ def sections_html(filters: Filters, scope: Scope, query: str) -> str:
     if key is not None:
         cache.set(key, html, timeout=SECTIONS_TIMEOUT)
     return html
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while one page's sections are computed.
-
-    The sections allocate tens of thousands of short-lived objects (rollup rows, histograms,
-    scorecards), all freed by reference counting as soon as the page is rendered. With the
-    collector running, those bursts trigger full collections that walk every object the process
-    holds (about 400,000 once Django, the router and the templates are loaded): at 1 M appeals
-    that made the bureau scorecard section 2.7× slower (bench/analytics_queries.py). The pause is
-    bounded by one computation; a concurrent thread's own pause is respected (the collector is
-    re-enabled only by whoever disabled it).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def warm() -> None:

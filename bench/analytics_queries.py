@@ -44,6 +44,7 @@ from django.test.utils import override_settings  # noqa: E402
 from analytics import rollups, selectors  # noqa: E402
 from analytics.models import (  # noqa: E402
     AppealFact,
+    DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
     DailyTerm,
@@ -201,7 +202,15 @@ def synthesize(count: int, seed: int) -> None:
 
 def build_rollups() -> float:
     began = time.perf_counter()
-    for model in (DailyVolume, DailyScorecard, DailyScorecardTotal, MonthlyScorecard, MonthlyScorecardTotal, DailyTerm):
+    for model in (
+        DailyVolume,
+        DailyCategoryVolume,
+        DailyScorecard,
+        DailyScorecardTotal,
+        MonthlyScorecard,
+        MonthlyScorecardTotal,
+        DailyTerm,
+    ):
         model.objects.all()._raw_delete(model.objects.db)
     days = sorted(AppealFact.objects.order_by().values_list("day", flat=True).distinct())
     months: dict[tuple[int, int], list[date]] = defaultdict(list)
@@ -218,13 +227,16 @@ def build_rollups() -> float:
 
 @contextmanager
 def cells_only():
-    """The scorecard selectors as before the totals existed: every read sums bureau × region cells."""
-    original = selectors._total_rows
+    """The selectors as before this round's rollups: scorecards sum bureau × region cells, volume
+    figures read DailyVolume (no DailyScorecardTotal, no DailyCategoryVolume)."""
+    original, original_volume = selectors._total_rows, Filters.__dict__["by_category_only"]
     selectors._total_rows = lambda *args, **kwargs: None
+    Filters.by_category_only = property(lambda self: False)  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         selectors._total_rows = original
+        Filters.by_category_only = original_volume  # type: ignore[method-assign]
 
 
 def timed(label: str, fn, repeat: int) -> tuple[str, float, float, float]:
@@ -267,6 +279,7 @@ def main() -> None:
         f"database: {connection.vendor}; facts {AppealFact.objects.count():,}, DailyVolume rows "
         f"{DailyVolume.objects.count():,}, DailyScorecard rows {DailyScorecard.objects.count():,}, "
         f"MonthlyScorecard rows {MonthlyScorecard.objects.count():,}, "
+        f"DailyCategoryVolume rows {DailyCategoryVolume.objects.count():,}, "
         f"DailyScorecardTotal rows {DailyScorecardTotal.objects.count():,}, "
         f"MonthlyScorecardTotal rows {MonthlyScorecardTotal.objects.count():,}, "
         f"DailyTerm rows {DailyTerm.objects.count():,}"
@@ -302,7 +315,7 @@ def main() -> None:
     if not args.only_page:  # the same scorecard reads from the cells, side by side
         with cells_only():
             for label, fn in cases:
-                if "KPIs" in label or "scorecard" in label or "league" in label:
+                if "KPIs" in label or "scorecard" in label or "league" in label or "ranking" in label:
                     results.append(timed(f"{label} [cells only, before]", fn, args.repeat))
 
     def incremental_day() -> None:

@@ -22,6 +22,7 @@ from django.db.models import F, Func, IntegerField, Q, QuerySet, Sum
 from django.utils.translation import get_language
 
 from analytics import metrics, terms
+from analytics.collector import collector_paused
 from analytics.models import (
     ALL,
     DailyCategoryVolume,
@@ -378,8 +379,9 @@ def scorecards(filters: Filters, *, by: str = "bureau", scoped: bool = True) -> 
     """Scorecard per bureau (``by="bureau"``) or per appeal region (``by="region"``)."""
     key = f"{by}_id"
     cards: dict[int, metrics.Scorecard] = defaultdict(metrics.Scorecard)
-    for row in scorecard_cells(filters, key, *_SCORE_VALUES, scoped=scoped, by=by):
-        cards[row[key]].add(row)
+    with collector_paused():
+        for row in scorecard_cells(filters, key, *_SCORE_VALUES, scoped=scoped, by=by):
+            cards[row[key]].add(row)
     for pk, counts in followup_counts(
         start=filters.start,
         end=filters.end,

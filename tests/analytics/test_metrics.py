@@ -309,7 +309,7 @@ def test_hot_topics_skip_stored_fragments_and_terms_that_are_not_distinctive(cra
 def test_dashboard_pauses_the_collector_only_while_computing():
     import gc
 
-    from analytics.dashboard import collector_paused
+    from analytics.collector import collector_paused
 
     assert gc.isenabled()
     with collector_paused():
