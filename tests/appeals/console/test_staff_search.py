@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from appeals import services
 from appeals.models import AppealState, RatingLevel
@@ -122,7 +123,7 @@ def test_withdrawn_and_date_filters(login, officer, hrss):
     services.appeal_withdraw(appeal_id=submitted.appeal.pk, access_code=submitted.access_code)
     client = login(officer)
     assert _numbers(client.get(URL, {"state": "withdrawn"})) == {submitted.appeal.tracking_number}
-    day = submitted.appeal.submitted_at.date()
+    day = timezone.localdate(submitted.appeal.submitted_at)  # the filter is in Beijing time, not UTC
     assert submitted.appeal.tracking_number in _numbers(client.get(URL, {"date_from": day, "date_to": day}))
     bad = client.get(URL, {"date_from": "2026-12-31", "date_to": "2026-01-01"})
     assert bad.status_code == 200
