@@ -133,6 +133,27 @@ class DailyCategoryVolume(models.Model):
         return f"{self.day} c{self.category_id} {self.appeal_type or '-'}: {self.count}"
 
 
+class DailyCategoryRegionVolume(models.Model):
+    """Appeals submitted per day × category × region: DailyVolume without industry, size, channel, type and bureau.
+
+    What the heat map and the rising-category test read when no filter other than the period and
+    the region is set (at 10 M appeals a sixth of DailyVolume's rows). Rewritten with DailyVolume.
+    """
+
+    day = models.DateField()
+    category_id = models.BigIntegerField()
+    region_id = models.BigIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "category_id", "region_id"], name="category_region_volume_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} c{self.category_id} r{self.region_id}: {self.count}"
+
+
 class ScorecardCell(models.Model):
     """Scorecard components of one cell (bureau × appeal region) over a day or a month."""
 

@@ -31,6 +31,7 @@ from analytics import terms as term_segmentation
 from analytics.models import (
     ALL,
     AppealFact,
+    DailyCategoryRegionVolume,
     DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
@@ -239,15 +240,17 @@ def refresh_appeals(appeal_ids: Iterable[int], *, now: datetime | None = None) -
 
 
 def recompute_volume_days(days: Iterable[date]) -> None:
-    """Rewrite DailyVolume, DailyCategoryVolume and DailyTerm rows of ``days`` from the facts."""
+    """Rewrite DailyVolume, its narrower copies (by category, by category × region) and DailyTerm rows of ``days``."""
     days = sorted(set(days))
     if not days:
         return
     DailyVolume.objects.filter(day__in=days).delete()
     DailyCategoryVolume.objects.filter(day__in=days).delete()
+    DailyCategoryRegionVolume.objects.filter(day__in=days).delete()
     DailyTerm.objects.filter(day__in=days).delete()
     volume: Counter = Counter()
     by_category: Counter = Counter()
+    by_category_region: Counter = Counter()
     terms: Counter = Counter()
     for fact in (
         AppealFact.objects.filter(day__in=days, counted=True)
@@ -260,6 +263,7 @@ def recompute_volume_days(days: Iterable[date]) -> None:
         day, category_id, region_id, industry, size, channel, bureau_id, fact_terms, appeal_type = fact
         volume[(day, category_id, region_id, industry, size, channel, bureau_id or 0, appeal_type)] += 1
         by_category[(day, category_id, appeal_type)] += 1
+        by_category_region[(day, category_id, region_id)] += 1
         for term in fact_terms:
             terms[(day, category_id, term)] += 1
     DailyVolume.objects.bulk_create(
@@ -281,6 +285,13 @@ def recompute_volume_days(days: Iterable[date]) -> None:
     )
     DailyCategoryVolume.objects.bulk_create(
         (DailyCategoryVolume(day=k[0], category_id=k[1], appeal_type=k[2], count=n) for k, n in by_category.items()),
+        batch_size=2000,
+    )
+    DailyCategoryRegionVolume.objects.bulk_create(
+        (
+            DailyCategoryRegionVolume(day=k[0], category_id=k[1], region_id=k[2], count=n)
+            for k, n in by_category_region.items()
+        ),
         batch_size=2000,
     )
     DailyTerm.objects.bulk_create(
@@ -463,6 +474,7 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
             ReturnFact,
             DailyVolume,
             DailyCategoryVolume,
+            DailyCategoryRegionVolume,
             DailyScorecard,
             DailyScorecardTotal,
             MonthlyScorecard,

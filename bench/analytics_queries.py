@@ -44,6 +44,7 @@ from django.test.utils import override_settings  # noqa: E402
 from analytics import rollups, selectors  # noqa: E402
 from analytics.models import (  # noqa: E402
     AppealFact,
+    DailyCategoryRegionVolume,
     DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
@@ -210,6 +211,7 @@ def build_rollups() -> float:
     for model in (
         DailyVolume,
         DailyCategoryVolume,
+        DailyCategoryRegionVolume,
         DailyScorecard,
         DailyScorecardTotal,
         MonthlyScorecard,
@@ -233,15 +235,18 @@ def build_rollups() -> float:
 @contextmanager
 def cells_only():
     """The selectors as before this round's rollups: scorecards sum bureau × region cells, volume
-    figures read DailyVolume (no DailyScorecardTotal, no DailyCategoryVolume)."""
-    original, original_volume = selectors._total_rows, Filters.__dict__["by_category_only"]
+    figures read DailyVolume (no DailyScorecardTotal, DailyCategoryVolume or DailyCategoryRegionVolume)."""
+    original = selectors._total_rows
+    narrow = {name: Filters.__dict__[name] for name in ("by_category_only", "by_category_and_region_only")}
     selectors._total_rows = lambda *args, **kwargs: None
-    Filters.by_category_only = property(lambda self: False)  # type: ignore[method-assign,assignment]
+    for name in narrow:
+        setattr(Filters, name, property(lambda self: False))
     try:
         yield
     finally:
         selectors._total_rows = original
-        Filters.by_category_only = original_volume  # type: ignore[method-assign]
+        for name, value in narrow.items():
+            setattr(Filters, name, value)
 
 
 def timed(label: str, fn, repeat: int) -> tuple[str, float, float, float]:
@@ -294,6 +299,7 @@ def main() -> None:
         f"{DailyVolume.objects.count():,}, DailyScorecard rows {DailyScorecard.objects.count():,}, "
         f"MonthlyScorecard rows {MonthlyScorecard.objects.count():,}, "
         f"DailyCategoryVolume rows {DailyCategoryVolume.objects.count():,}, "
+        f"DailyCategoryRegionVolume rows {DailyCategoryRegionVolume.objects.count():,}, "
         f"DailyScorecardTotal rows {DailyScorecardTotal.objects.count():,}, "
         f"MonthlyScorecardTotal rows {MonthlyScorecardTotal.objects.count():,}, "
         f"DailyTerm rows {DailyTerm.objects.count():,}"
@@ -329,7 +335,7 @@ def main() -> None:
     if not args.only_page:  # the same scorecard reads from the cells, side by side
         with cells_only():
             for label, fn in cases:
-                if "KPIs" in label or "scorecard" in label or "league" in label or "ranking" in label:
+                if any(word in label for word in ("KPIs", "scorecard", "league", "ranking", "rising", "heat map")):
                     results.append(timed(f"{label} [cells only, before]", fn, args.repeat))
 
     def incremental_day() -> None:

@@ -25,6 +25,7 @@ from analytics import metrics, terms
 from analytics.collector import collector_paused
 from analytics.models import (
     ALL,
+    DailyCategoryRegionVolume,
     DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
@@ -129,6 +130,15 @@ def volume_rows(filters: Filters, *, start: date | None = None, end: date | None
     rows a day), else from DailyVolume (about one per appeal at a province's volume)."""
     if filters.by_category_only:
         return DailyCategoryVolume.objects.filter(filters.category_volume_q(start=start, end=end))
+    return DailyVolume.objects.filter(filters.volume_q(start=start, end=end))
+
+
+def category_region_rows(filters: Filters, *, start: date | None = None, end: date | None = None) -> QuerySet:
+    """Volume rollup rows with ``day``, ``category_id``, ``region_id`` and ``count`` for the heat map and
+    the rising test: from DailyCategoryRegionVolume when no filter other than the period and the
+    region is set, else from DailyVolume."""
+    if filters.by_category_and_region_only:
+        return DailyCategoryRegionVolume.objects.filter(filters.category_region_volume_q(start=start, end=end))
     return DailyVolume.objects.filter(filters.volume_q(start=start, end=end))
 
 
@@ -239,12 +249,7 @@ Heatmap = tuple[list[tuple[int, str]], list[tuple[int, str]], dict[tuple[int, in
 
 def heatmap(filters: Filters) -> Heatmap:
     """Category × region counts: (categories, regions, {(category_id, region_id): count})."""
-    rows = (
-        DailyVolume.objects.filter(filters.volume_q())
-        .values("category_id", "region_id")
-        .annotate(n=Sum("count"))
-        .order_by()
-    )
+    rows = category_region_rows(filters).values("category_id", "region_id").annotate(n=Sum("count")).order_by()
     cells = {(row["category_id"], row["region_id"]): row["n"] for row in rows}
     c_labels, r_labels = category_labels(), region_labels()
     category_totals: Counter = Counter()
@@ -279,7 +284,7 @@ def rising(filters: Filters) -> list[RisingRow]:
     periods = BASELINE_PERIODS + 1
     first = filters.shifted(-BASELINE_PERIODS)
     rows = (
-        DailyVolume.objects.filter(filters.volume_q(start=first.start, end=filters.end))
+        category_region_rows(filters, start=first.start, end=filters.end)
         .annotate(period=PeriodIndex("day", first.start, filters.length))
         .values_list("category_id", "region_id", "period")
         .annotate(n=Sum("count"))

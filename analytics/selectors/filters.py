@@ -56,6 +56,16 @@ class Filters:
         """No filter beyond the period and the appeal type: DailyCategoryVolume can answer."""
         return self.region_id is None and not (self.industry or self.size or self.channel) and self.bureau_id is None
 
+    @property
+    def by_category_and_region_only(self) -> bool:
+        """No filter beyond the period and the region: DailyCategoryRegionVolume can answer."""
+        return not (self.industry or self.size or self.channel or self.appeal_type) and self.bureau_id is None
+
+    def category_region_volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
+        """``volume_q`` for DailyCategoryRegionVolume (only when ``by_category_and_region_only``)."""
+        q = Q(day__gte=start or self.start, day__lte=end or self.end)
+        return q & Q(region_id__in=self.region_ids) if self.region_ids is not None else q
+
     def category_volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
         """``volume_q`` for DailyCategoryVolume (only when ``by_category_only``)."""
         q = Q(day__gte=start or self.start, day__lte=end or self.end)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from analytics import histograms, metrics, rollups, selectors, terms
-from analytics.models import DailyCategoryVolume, DailyTerm, DailyVolume
+from analytics.models import DailyCategoryRegionVolume, DailyCategoryVolume, DailyTerm, DailyVolume
 from analytics.selectors import Filters
 from appeals.models import Rating
 from tests import factories
@@ -123,13 +123,19 @@ def crafted(db, city):
         DailyTerm.objects.create(day=day, category_id=financing.pk, term="贷款", count=fin)
         DailyTerm.objects.create(day=day, category_id=financing.pk, term="抵押", count=30 if week == 8 else 1)
     DailyVolume.objects.bulk_create(rows)
-    # The same counts without region, industry, size and channel, as the rollup writes them.
+    # The same counts in the narrower tables, as the rollup writes them.
     by_category: Counter = Counter()
+    by_category_region: Counter = Counter()
     for row in rows:
         by_category[(row.day, row.category_id, row.appeal_type)] += row.count
+        by_category_region[(row.day, row.category_id, row.region_id)] += row.count
     DailyCategoryVolume.objects.bulk_create(
         DailyCategoryVolume(day=day, category_id=cid, appeal_type=kind, count=n)
         for (day, cid, kind), n in by_category.items()
+    )
+    DailyCategoryRegionVolume.objects.bulk_create(
+        DailyCategoryRegionVolume(day=day, category_id=cid, region_id=rid, count=n)
+        for (day, cid, rid), n in by_category_region.items()
     )
     return {"employment": employment, "financing": financing, "city": city, "other": other, "week": monday}
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from analytics import histograms, metrics, rollups, selectors
 from analytics.models import (
     AppealFact,
+    DailyCategoryRegionVolume,
     DailyCategoryVolume,
     DailyScorecard,
     DailyScorecardTotal,
@@ -158,6 +159,7 @@ def snapshot():
     return (
         rows(DailyVolume, "day", "category_id", "region_id", "industry", "size", "channel", "bureau_id", "count"),
         rows(DailyCategoryVolume, "day", "category_id", "appeal_type", "count"),
+        rows(DailyCategoryRegionVolume, "day", "category_id", "region_id", "count"),
         [
             (r.day, r.bureau_id, r.region_id, r.dispatched, r.signed_on_time, r.responded, r.overdue, r.returns,
              r.rehandles, r.ratings, r.resolved, r.satisfied, r.basic, histograms.unpack(r.sign_minutes),
@@ -351,3 +353,34 @@ def test_category_volume_answers_unfiltered_pages_like_the_full_volume(populated
     DailyCategoryVolume.objects.all().delete()
     importlib.import_module("analytics.migrations.0005_category_volume").backfill(apps, None)
     assert sorted(DailyCategoryVolume.objects.values_list("day", "category_id", "appeal_type", "count")) == expected
+
+
+def test_category_region_volume_gives_the_heat_map_and_rising_test_their_figures(populated, monkeypatch):
+    """DailyCategoryRegionVolume answers the heat map and the rising test exactly as DailyVolume does,
+    with or without a region filter; another filter reads DailyVolume."""
+    import importlib
+
+    from django.apps import apps
+
+    world = populated
+    city = world.cities[0]
+    cases = [
+        Filters(start=date(2026, 11, 16), end=date(2026, 11, 22)),
+        Filters(start=date(2026, 11, 2), end=date(2026, 11, 29)),
+        Filters(start=date(2026, 11, 2), end=date(2026, 11, 29), region_id=city.pk),
+    ]
+    for filters in cases:
+        assert filters.by_category_and_region_only
+        assert selectors.category_region_rows(filters).model is DailyCategoryRegionVolume
+    narrow = [(selectors.heatmap(f), selectors.rising(f)) for f in cases]
+    monkeypatch.setattr(Filters, "by_category_and_region_only", property(lambda self: False))
+    assert selectors.category_region_rows(cases[0]).model is DailyVolume
+    assert narrow == [(selectors.heatmap(f), selectors.rising(f)) for f in cases]
+    assert any(cells for (_c, _r, cells), _rising in narrow)
+    monkeypatch.undo()
+    assert not Filters(start=date(2026, 11, 2), end=date(2026, 11, 29), channel="web").by_category_and_region_only
+    # The migration fills the table from DailyVolume rows rolled up before it existed.
+    expected = sorted(DailyCategoryRegionVolume.objects.values_list("day", "category_id", "region_id", "count"))
+    DailyCategoryRegionVolume.objects.all().delete()
+    importlib.import_module("analytics.migrations.0006_category_region_volume").backfill(apps, None)
+    assert sorted(DailyCategoryRegionVolume.objects.values_list("day", "category_id", "region_id", "count")) == expected
