@@ -160,21 +160,20 @@ class FrozenChoices(BaseChoiceIterator):
         return self
 
 
-# (routing table, language) → the region <select>'s choices with its empty option; and per
-# language the industry list. Rebuilt when the routing table changes (a new table object).
+# Per language: the region <select>'s choices with its empty option (with the grouped list they
+# were built from: rebuilt when ``grouped_region_choices`` gives a new one, after a routing change),
+# and the industry list.
 _choices_memo: dict = {}
 
 
 def region_choices(empty_label: str) -> FrozenChoices:
     """The grouped region choices behind an empty option, built once per routing table and language."""
-    table, language = routing_table(), get_language() or ""
-    if _choices_memo.get("table") is not table:
-        _choices_memo.clear()
-        _choices_memo["table"] = table
-    key = ("region", language, str(empty_label))
-    if key not in _choices_memo:
-        _choices_memo[key] = FrozenChoices([("", empty_label), *grouped_region_choices()])
-    return _choices_memo[key]
+    groups = grouped_region_choices()
+    key = ("region", get_language() or "", str(empty_label))
+    built = _choices_memo.get(key)
+    if built is None or built[0] is not groups:
+        built = _choices_memo[key] = (groups, FrozenChoices([("", empty_label), *groups]))
+    return built[1]
 
 
 def industry_choices() -> FrozenChoices:
