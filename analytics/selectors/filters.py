@@ -40,8 +40,12 @@ class Filters:
             return None
         return [self.region_id, *Region.objects.filter(parent_id=self.region_id).values_list("pk", flat=True)]
 
+    def days_q(self, *, start: date | None = None, end: date | None = None) -> Q:
+        """The period (or ``start``–``end``) as a condition on a rollup's ``day``."""
+        return Q(day__gte=start or self.start, day__lte=end or self.end)
+
     def volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
-        q = Q(day__gte=start or self.start, day__lte=end or self.end)
+        q = self.days_q(start=start, end=end)
         if self.region_ids is not None:
             q &= Q(region_id__in=self.region_ids)
         for name in ("industry", "size", "channel", "appeal_type"):
@@ -52,23 +56,28 @@ class Filters:
         return q
 
     @property
+    def _by_category_and_region_or_type(self) -> bool:
+        """No industry, size, channel or bureau filter: a narrower volume table may answer."""
+        return not (self.industry or self.size or self.channel) and self.bureau_id is None
+
+    @property
     def by_category_only(self) -> bool:
         """No filter beyond the period and the appeal type: DailyCategoryVolume can answer."""
-        return self.region_id is None and not (self.industry or self.size or self.channel) and self.bureau_id is None
+        return self._by_category_and_region_or_type and self.region_id is None
 
     @property
     def by_category_and_region_only(self) -> bool:
         """No filter beyond the period and the region: DailyCategoryRegionVolume can answer."""
-        return not (self.industry or self.size or self.channel or self.appeal_type) and self.bureau_id is None
+        return self._by_category_and_region_or_type and not self.appeal_type
 
     def category_region_volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
         """``volume_q`` for DailyCategoryRegionVolume (only when ``by_category_and_region_only``)."""
-        q = Q(day__gte=start or self.start, day__lte=end or self.end)
+        q = self.days_q(start=start, end=end)
         return q & Q(region_id__in=self.region_ids) if self.region_ids is not None else q
 
     def category_volume_q(self, *, start: date | None = None, end: date | None = None) -> Q:
         """``volume_q`` for DailyCategoryVolume (only when ``by_category_only``)."""
-        q = Q(day__gte=start or self.start, day__lte=end or self.end)
+        q = self.days_q(start=start, end=end)
         return q & Q(appeal_type=self.appeal_type) if self.appeal_type else q
 
     def scorecard_q(self, *, scoped: bool = True) -> Q:
