@@ -56,8 +56,8 @@ class Scorecard:
     # search them all at once, which is what keeps a year of rows cheap.
     sign_minutes: list[histograms.Cumulative] = field(default_factory=list)
     reply_minutes: list[histograms.Cumulative] = field(default_factory=list)
-    # Percentiles already computed, per histogram: cleared by ``add``.
-    _hours: dict[str, dict[float, int | None]] = field(default_factory=dict, repr=False, compare=False)
+    # Percentiles already computed (minutes), per histogram and q: cleared by ``add``.
+    _percentiles: dict[str, dict[float, int | None]] = field(default_factory=dict, repr=False, compare=False)
     # Follow-up calls (回访) of appeals closed in the period, read from the follow-up table rather than
     # the rollups (``add_followups``): due, completed (reached, or unreachable after the last try), outcomes.
     followups_due: int = 0
@@ -81,7 +81,7 @@ class Scorecard:
     )
 
     def add(self, row: Mapping) -> None:
-        self._hours.clear()
+        self._percentiles.clear()
         for name in self.SUMS:
             value = row.get(name)
             if value:
@@ -131,13 +131,11 @@ class Scorecard:
 
     def hours(self, which: str, q: float) -> float | None:
         """The q-percentile of ``which`` durations in hours; the median and p90 are computed together."""
-        if which not in self._hours:
+        known = self._percentiles.setdefault(which, {})
+        if q not in known:
             qs = (0.5, 0.9) if q in (0.5, 0.9) else (q,)
-            found = histograms.percentiles(getattr(self, which), qs)
-            self._hours[which] = dict(zip(qs, found, strict=True))
-        minutes = self._hours[which].get(q)
-        if minutes is None and q not in self._hours[which]:
-            minutes = histograms.percentile(getattr(self, which), q)
+            known.update(zip(qs, histograms.percentiles(getattr(self, which), qs), strict=True))
+        minutes = known[q]
         return None if minutes is None else round(minutes / 60, 1)
 
     @property
