@@ -45,6 +45,17 @@ from analytics.models import (
 from appeals.models import OPEN_STATES, Appeal, AppealEvent, AppealState, Rating
 
 CURSOR = "appeal_events"
+# Every table derived from the facts (what ``rebuild_all`` empties besides the facts themselves).
+ROLLUP_TABLES = (
+    DailyVolume,
+    DailyCategoryVolume,
+    DailyCategoryRegionVolume,
+    DailyScorecard,
+    DailyScorecardTotal,
+    MonthlyScorecard,
+    MonthlyScorecardTotal,
+    DailyTerm,
+)
 EVENT_BATCH = 2000
 DISPATCH_KINDS = ("dispatched", "redispatched")
 
@@ -469,18 +480,7 @@ def rebuild_all(*, chunk: int = 2000, progress: Callable[[int], None] | None = N
     now = timezone.now()
     last_event = AppealEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with transaction.atomic():
-        for model in (
-            AppealFact,
-            ReturnFact,
-            DailyVolume,
-            DailyCategoryVolume,
-            DailyCategoryRegionVolume,
-            DailyScorecard,
-            DailyScorecardTotal,
-            MonthlyScorecard,
-            MonthlyScorecardTotal,
-            DailyTerm,
-        ):
+        for model in (AppealFact, ReturnFact, *ROLLUP_TABLES):
             model.objects.all()._raw_delete(model.objects.db)
     last_id = 0
     count = 0

@@ -208,16 +208,7 @@ def synthesize(count: int, seed: int, *, last_days: int = DAYS) -> None:
 
 def build_rollups() -> float:
     began = time.perf_counter()
-    for model in (
-        DailyVolume,
-        DailyCategoryVolume,
-        DailyCategoryRegionVolume,
-        DailyScorecard,
-        DailyScorecardTotal,
-        MonthlyScorecard,
-        MonthlyScorecardTotal,
-        DailyTerm,
-    ):
+    for model in rollups.ROLLUP_TABLES:
         model.objects.all()._raw_delete(model.objects.db)
     days = sorted(AppealFact.objects.order_by().values_list("day", flat=True).distinct())
     months: dict[tuple[int, int], list[date]] = defaultdict(list)

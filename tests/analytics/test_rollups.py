@@ -255,16 +255,7 @@ def test_overdue_flag_follows_time_without_events(world):
 
 
 SCORE_FIELDS = (
-    "dispatched",
-    "signed_on_time",
-    "responded",
-    "overdue",
-    "returns",
-    "rehandles",
-    "ratings",
-    "resolved",
-    "satisfied",
-    "basic",
+    *metrics.Scorecard.SUMS,
     "sign_median_hours",
     "sign_p90_hours",
     "reply_median_hours",
